@@ -1,0 +1,199 @@
+"""Command line: `python -m bot index build|status`, `ask`, `eval`, `chat`, `run`.
+
+Exit codes: 0 success, 1 failure, 2 user error (bad config, arguments or input).
+Heavy modules are imported inside each command so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Config, load_config
+from bot.errors import BotError, UsageError
+
+log = logging.getLogger("bot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+        return args.handler(config, args)
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if exc.user_error else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (default: $BOT_CONFIG or ./config.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="双减问答助手: answers parents' questions from district reports.", parents=[common]
+    )
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build or inspect the search index", parents=[common])
+    index_commands = index.add_subparsers(metavar="ACTION")
+    build = index_commands.add_parser("build", help="(re)build the index from corpus/", parents=[common])
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.set_defaults(handler=cmd_index_build)
+    status = index_commands.add_parser("status", help="what is built, and whether corpus/ changed since", parents=[common])
+    status.set_defaults(handler=cmd_index_status)
+
+    ask = commands.add_parser("ask", help="answer questions from the index", parents=[common])
+    ask.add_argument("question", nargs="*", help="the question (several words are joined)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
+    ask.add_argument("--top-k", type=_positive_int, metavar="K", help="ranked passages to return")
+    ask.add_argument("--file", type=Path, metavar="PATH", help="questions, one a line")
+    ask.add_argument("--region", help="prefer this district's reports (e.g. 涪陵)")
+    ask.set_defaults(handler=cmd_ask)
+
+    evaluate = commands.add_parser("eval", help="measure retrieval and answers on a labelled question file", parents=[common])
+    evaluate.add_argument("file", type=Path, metavar="FILE.jsonl")
+    evaluate.add_argument("--top-k", type=_positive_int, default=3, metavar="K")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    chat = commands.add_parser("chat", help="talk to the bot in the terminal (no Telegram token needed)", parents=[common])
+    chat.set_defaults(handler=cmd_chat)
+
+    run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)", parents=[common])
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
+    """Build the index and print a summary."""
+    from bot.build import build_index
+
+    report = build_index(config, progress=not args.no_progress)
+    for problem in report.skipped:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(
+        f"built {report.build_id}: {report.documents} documents, {report.passages} passages, "
+        f"{report.embedded} embeddings computed, {report.reused} reused, {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_index_status(config: Config, args: argparse.Namespace) -> int:
+    """Print what is built and whether the corpus changed since."""
+    from bot.index_store import index_status
+
+    status = index_status(config)
+    print(status.describe())
+    return 0 if status.built and not status.problem else 1
+
+
+def _service(config: Config):
+    from bot.service import Service
+
+    return Service.from_config(config, build_if_missing=True, warn=lambda msg: print(f"warning: {msg}", file=sys.stderr))
+
+
+def _questions(args: argparse.Namespace) -> list[str]:
+    questions = []
+    if args.file:
+        try:
+            lines = args.file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read questions from {args.file}: {exc}.", hint="Give a UTF-8 text file, one question a line.") from exc
+        questions.extend(line.strip() for line in lines if line.strip())
+    if args.question:
+        questions.append(" ".join(args.question))
+    if not questions:
+        raise UsageError("no question given.", hint='Try: python -m bot ask "课后服务怎么收费?"')
+    return questions
+
+
+def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    """Answer each question, as text or as JSON lines."""
+    questions = _questions(args)
+    service = _service(config)
+    for question in questions:
+        answer = service.ask(question, top_k=args.top_k, region=args.region)
+        if args.json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
+        else:
+            print(answer.text, end="\n\n" if len(questions) > 1 else "\n", flush=True)
+    return 0
+
+
+def answer_json(answer) -> dict:
+    """The `ask --json` record other tools rely on."""
+    return {
+        "question": answer.question,
+        "abstained": answer.abstained,
+        "answer": answer.text,
+        "passages": [
+            {
+                "doc": hit.passage.doc_id,
+                "title": hit.passage.title,
+                "region": hit.passage.region,
+                "text": hit.passage.text,
+                "score": round(float(hit.score), 6),
+            }
+            for hit in answer.hits
+        ],
+    }
+
+
+def cmd_eval(config: Config, args: argparse.Namespace) -> int:
+    """Score the bot on a labelled question file."""
+    from bot.evaluate import evaluate, load_questions
+
+    questions = load_questions(args.file)
+    report = evaluate(_service(config), questions, k=args.top_k)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.describe())
+    return 0
+
+
+def cmd_chat(config: Config, args: argparse.Namespace) -> int:
+    """A terminal conversation over the same answers as the Telegram bot."""
+    service = _service(config)
+    print("双减问答助手 — 请输入您的问题(例如:课后服务怎么收费?),输入 q 退出。")
+    while True:
+        try:
+            question = input("\n您的问题> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if question.lower() in {"q", "quit", "exit", "退出"}:
+            return 0
+        if question:
+            print(service.ask(question).text, flush=True)
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    """Run the Telegram bot until stopped."""
+    from bot.telegram_app import run_bot
+
+    return run_bot(config)

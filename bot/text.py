@@ -1,0 +1,140 @@
+"""Text normalisation shared by indexing and questions: script, width, pinyin glosses, tokens.
+
+Reports are displayed in their own script but searched in one normalised Simplified
+form, so a question in either script finds them. jieba runs as our own
+`jieba.Tokenizer` instance (no global state) with a domain dictionary.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import jieba
+import opencc
+
+from bot.records import Script
+
+jieba.setLogLevel(logging.WARNING)
+
+# A pinyin gloss after a character: 學(xué), 陽（yáng）. Letters with tone marks only.
+_PINYIN = "a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+PINYIN_GLOSS = re.compile(rf"(?<=[\u3400-\u9fff])[(（]([{_PINYIN}]{{1,8}})[)）]")
+_SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# Characters dropped when comparing texts for key matching: whitespace and punctuation.
+_NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
+
+_converter_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def _converter(config: str) -> opencc.OpenCC:
+    with _converter_lock:
+        return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional (and mixed) Chinese to Simplified; other text unchanged."""
+    return _converter("t2s").convert(text) if text else text
+
+
+def to_traditional(text: str) -> str:
+    """Simplified Chinese to Traditional."""
+    return _converter("s2t").convert(text) if text else text
+
+
+def to_script(text: str, script: Script) -> str:
+    """Convert `text` into `script` (the parent's)."""
+    return to_traditional(text) if script == "traditional" else to_simplified(text)
+
+
+def detect_script(text: str) -> Script:
+    """"traditional" when converting to Simplified changes a noticeable share of the Han characters."""
+    han = _CJK.findall(text)
+    if not han:
+        return "simplified"
+    simplified = to_simplified("".join(han))
+    changed = sum(1 for a, b in zip(han, simplified) if a != b)
+    # Short questions: one clearly Traditional character is enough (課, 費, 學 ...).
+    threshold = 1 if len(han) <= 12 else max(2, len(han) // 20)
+    return "traditional" if changed >= threshold else "simplified"
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove pinyin glosses that follow characters: 學(xué) -> 學."""
+    return PINYIN_GLOSS.sub("", text)
+
+
+def fold_width(text: str) -> str:
+    """Full-width letters, digits and punctuation to half-width (NFKC)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize(text: str) -> str:
+    """The search form: half-width, Simplified, no pinyin glosses, single spaces."""
+    text = strip_pinyin(fold_width(text))
+    return _SPACE.sub(" ", to_simplified(text)).strip()
+
+
+def compact(text: str) -> str:
+    """The key-matching form: `normalize` and then no whitespace or punctuation at all."""
+    return _NOT_WORD.sub("", normalize(text)).lower()
+
+
+def contains_key(text: str, keys: Iterable[str]) -> bool:
+    """True when any key occurs in `text`, both compared in the `compact` form."""
+    body = compact(text)
+    return any(compact(key) and compact(key) in body for key in keys)
+
+
+# Words that carry no topic: question words, particles, pronouns. Kept out of BM25.
+STOPWORDS = frozenset(
+    """
+    的 了 吗 呢 吧 啊 呀 么 嘛 哦 是 在 和 与 及 或 有 没 没有 不 也 都 就 还 又 很 太 被 把 对 向 从 给 让
+    我 你 他 她 它 我们 你们 他们 咱 咱们 孩子 娃 小孩 家长 请问 问 问一下 一下 想 知道 想问 老师 您好 你好
+    怎么 怎么样 怎样 如何 什么 啥 哪 哪里 哪儿 哪些 哪个 多少 几 是否 能 能不能 可以 可不可以 会 要 需要 应该
+    吗 呢 这 那 这个 那个 这些 那些 一个 个 些 等 上 下 中 里 后 前 时 年 月 日 之 其 该 各 为 以 并 而 于 由
+    现在 如果 因为 所以 但是 可是 还是 已经 一直 """.split()
+)
+
+
+class Tokenizer:
+    """jieba with the domain dictionary, in search mode, without stopwords or punctuation.
+
+    Search mode also emits the parts of long words (课后服务 -> 课后, 服务, 课后服务),
+    so a parent's 服务 still meets the report's 课后服务.
+    """
+
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._lock = threading.Lock()
+        self.words = tuple(dict.fromkeys(w.strip() for w in words if w and w.strip()))
+        for word in self.words:
+            self._jieba.add_word(word, freq=20000)
+
+    def initialize(self) -> None:
+        """Load jieba's dictionary now rather than on the first question."""
+        with self._lock:
+            self._jieba.initialize()
+
+    def cut(self, text: str) -> list[str]:
+        """Plain jieba words of already-normalised text (punctuation dropped)."""
+        with self._lock:
+            words = self._jieba.lcut(text)
+        return [w for w in words if _is_word(w)]
+
+    def tokens(self, text: str) -> list[str]:
+        """BM25 tokens of already-normalised text."""
+        with self._lock:
+            words = self._jieba.lcut_for_search(text)
+        return [w.lower() for w in words if _is_word(w) and w not in STOPWORDS]
+
+
+def _is_word(token: str) -> bool:
+    token = token.strip()
+    return bool(token) and any(ch.isalnum() for ch in token)
