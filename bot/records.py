@@ -136,6 +136,7 @@ class Answer:
     question: str
     abstained: bool
     script: Script
+    message: str = ""  # the top line when no quote leads: "not covered", or a FAQ answer
     quotes: tuple[Quote, ...] = ()  # quotes[0] answers; the rest support it
     hits: tuple[Hit, ...] = ()  # the top-k ranked passages, abstained or not
     hotlines: tuple[Hotline, ...] = ()

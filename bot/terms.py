@@ -22,15 +22,19 @@ class Terms:
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     typos: dict[str, str] = field(default_factory=dict)
 
-    def expand(self, text: str) -> list[str]:
-        """Official terms for every colloquial phrase in normalised `text`, longest phrase first."""
-        found: list[str] = []
+    def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(colloquial phrase, official terms) for each phrase in normalised `text`, longest first."""
+        found = []
         covered = text
         for phrase in sorted(self.expansions, key=len, reverse=True):
             if phrase in covered:
                 covered = covered.replace(phrase, "\x00" * len(phrase))
-                found.extend(t for t in self.expansions[phrase] if t not in found)
+                found.append((phrase, self.expansions[phrase]))
         return found
+
+    def expand(self, text: str) -> list[str]:
+        """Official terms for every colloquial phrase in normalised `text`, longest phrase first."""
+        return list(dict.fromkeys(t for _, targets in self.matches(text) for t in targets))
 
     def fix_typos(self, text: str) -> str:
         for wrong in sorted(self.typos, key=len, reverse=True):

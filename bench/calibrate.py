@@ -1,0 +1,85 @@
+"""Fit the abstention score: a logistic model over `bot.confidence.FEATURES`.
+
+    python bench/calibrate.py [--config config.toml] [FILE.jsonl ...]
+
+Asks every labelled question (default: tests/data/calibration_questions.jsonl,
+parents' questions we wrote, in scope or not), collects the features of its best
+passages, fits P(in scope) with L2-regularised logistic regression (Newton's method,
+numpy only) and writes the weights for the configured embedder into
+bot/data/calibration.json. The held-out sets (tests/data/dev_questions.jsonl,
+tests/data/parent_questions.jsonl) are never used here: they check the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.config import load_config  # noqa: E402
+from bot.confidence import FEATURES  # noqa: E402
+from bot.evaluate import load_questions  # noqa: E402
+from bot.service import Service  # noqa: E402
+
+OUTPUT = ROOT / "bot" / "data" / "calibration.json"
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Weights and bias maximising the L2-penalised log-likelihood."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    penalty = np.eye(xb.shape[1]) * l2
+    penalty[-1, -1] = 0.0  # the bias is not penalised
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-xb @ w))
+        gradient = xb.T @ (p - y) + penalty @ w
+        hessian = xb.T @ (xb * (p * (1 - p))[:, None]) + penalty
+        w -= np.linalg.solve(hessian, gradient)
+    return w[:-1], float(w[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="*", type=Path, default=[ROOT / "tests" / "data" / "calibration_questions.jsonl"])
+    parser.add_argument("--config", default=str(ROOT / "config.toml"))
+    parser.add_argument("--l2", type=float, default=0.1)
+    args = parser.parse_args()
+
+    service = Service.from_config(load_config(args.config))
+    rows, labels, names = [], [], []
+    for file in args.files:
+        for item in load_questions(file):
+            feats = service.explain(item.q).features
+            rows.append([feats.get(f, 0.0) for f in FEATURES])
+            labels.append(1.0 if item.in_scope else 0.0)
+            names.append(f"{item.id} {item.q}")
+    x, y = np.array(rows), np.array(labels)
+    weights, bias = fit_logistic(x, y, l2=args.l2)
+    p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
+    wrong = [(n, round(float(q), 3)) for n, q, t in zip(names, p, y) if (q >= 0.5) != bool(t)]
+    print(f"{len(y)} questions ({int(y.sum())} in scope); training accuracy {1 - len(wrong) / len(y):.3f}")
+    for name, prob in wrong:
+        print(f"  misjudged: {name} p={prob}")
+    print("weights:", {f: round(float(w), 3) for f, w in zip(FEATURES, weights)}, "bias:", round(bias, 3))
+
+    data = json.loads(OUTPUT.read_text(encoding="utf-8")) if OUTPUT.exists() else {}
+    data[service.embedder.model_id] = {
+        "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, weights)},
+        "bias": round(bias, 4),
+        "fitted_on": f"{', '.join(f.name for f in args.files)} ({len(y)} questions), {dt.date.today().isoformat()}",
+    }
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""The one place that wires the pipeline: index + embedder + retrievers + fusion + answers.
+
+`Service.ask` is synchronous and thread-safe; the Telegram side calls it off the event
+loop. Everything that depends on the index lives in one `Pipeline` object, so a
+rebuild swaps a new pipeline in with a single assignment while questions go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.answer import AnswerComposer, AnswerStyle
+from bot.build import BuildReport, build_index
+from bot.confidence import Calibration, TermStatistics, features, load_calibration
+from bot.config import Config
+from bot.embedder import Embedder, make_embedder
+from bot.errors import BuildBusyError, IndexCorruptError, IndexMissingError
+from bot.fusion import RankFuser
+from bot.index_store import LoadedIndex, index_status, load_index
+from bot.query import Query, QueryAnalyzer
+from bot.records import Answer, Hit
+from bot.retrieval import DenseRetriever, KeywordRetriever
+from bot.terms import load_terms
+
+log = logging.getLogger(__name__)
+
+# Further excerpts kept for the Telegram "more" button.
+EXTRA_HITS = 5
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Everything that depends on one loaded index."""
+
+    index: LoadedIndex
+    analyzer: QueryAnalyzer
+    dense: DenseRetriever
+    keyword: KeywordRetriever
+    fuser: RankFuser
+    composer: AnswerComposer
+    stats: TermStatistics
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How one question was searched: the analysed query, each ranking, the features."""
+
+    query: Query
+    dense: list[Hit]
+    keyword: list[Hit]
+    reports: list[Hit]  # fused, report passages only (FAQ entries are matched apart)
+    features: dict[str, float]
+
+
+class Service:
+    """Answers questions from the current index; rebuilds and reloads it on request."""
+
+    def __init__(self, config: Config, index: LoadedIndex, embedder: Embedder, calibration: Calibration | None = None) -> None:
+        self.config = config
+        self.embedder = embedder
+        self.calibration = calibration or load_calibration(embedder.model_id)
+        self.hotlines = config.hotlines
+        self._rebuild_lock = threading.Lock()
+        self.pipeline = self._pipeline(index)
+
+    @classmethod
+    def from_config(cls, config: Config, *, build_if_missing: bool = True, warn: Callable[[str], None] | None = None) -> Service:
+        """Load the current index (building one first when there is none yet)."""
+        warn = warn or log.warning
+        embedder = make_embedder(config.embedder)
+        try:
+            index = load_index(config.index)
+        except IndexMissingError:
+            if not build_if_missing:
+                raise
+            warn("no index has been built yet: building one now (this happens once).")
+            build_index(config, embedder=embedder, progress=False)
+            index = load_index(config.index)
+        status = index_status(config)
+        if status.corpus_changed:
+            warn("corpus/ changed since the index was built; answering from the existing index. Run `python -m bot index build` to include the changes.")
+        return cls(config, index, embedder)
+
+    def _pipeline(self, index: LoadedIndex) -> Pipeline:
+        built_with = index.manifest.get("embedder")
+        if built_with != self.embedder.model_id:
+            raise IndexCorruptError(
+                str(self.config.index.dir),
+                f"it was built with embedder {built_with!r} but the config selects {self.embedder.model_id!r}",
+            )
+        cfg = self.config
+        terms = load_terms(cfg.corpus.terms)
+        regions = sorted({p.region for p in index.ordered if p.kind == "report" and p.region})
+        stats = TermStatistics(index.ordered)
+        return Pipeline(
+            index=index,
+            analyzer=QueryAnalyzer(terms, index.tokenizer, regions, _aliases(cfg)),
+            dense=DenseRetriever(index, self.embedder, top_k=cfg.retrieval.candidates),
+            keyword=KeywordRetriever(index, top_k=cfg.retrieval.candidates),
+            fuser=RankFuser(cfg.retrieval.rrf_k, region_boost=cfg.retrieval.region_boost, dedup_threshold=cfg.retrieval.dedup_threshold),
+            composer=AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts)),
+            stats=stats,
+        )
+
+    def regions(self) -> list[str]:
+        """Districts the reports come from, for the parent's /region choice."""
+        return sorted({p.region for p in self.pipeline.index.ordered if p.kind == "report" and p.region})
+
+    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None) -> Answer:
+        """Answer one question: quote the reports, or say honestly that they don't cover it."""
+        p = self.pipeline  # one consistent snapshot even if a rebuild swaps it meanwhile
+        k = top_k or self.config.retrieval.top_k
+        ranking = self._rank(p, question, region, k)
+        query, reports = ranking.query, ranking.reports
+        confidence = self.calibration.probability(ranking.features)
+        ranked = tuple(reports[:k])
+        faq = self._faq_match(ranking.dense)
+        if faq is not None:
+            return p.composer.from_faq(query, faq.passage, ranked, confidence)
+        if not reports or confidence < self.config.retrieval.abstain_threshold:
+            return p.composer.abstain(query, ranked, confidence)
+        return p.composer.compose(query, reports, confidence, top_k=k)
+
+    def explain(self, question: str, *, region: str | None = None) -> Ranking:
+        """The analysed question, both rankings and the calibration features (for tuning)."""
+        return self._rank(self.pipeline, question, region, self.config.retrieval.top_k)
+
+    def _rank(self, p: Pipeline, question: str, region: str | None, k: int) -> Ranking:
+        query = p.analyzer.analyze(question, region=region)
+        if not query.text:
+            return Ranking(query, [], [], [], {})
+        dense = p.dense.run(query)
+        keyword = p.keyword.run(query)
+        fused = p.fuser.run([dense, keyword], top_k=max(k, 1 + self.config.answer.max_excerpts + EXTRA_HITS), regions=query.regions)
+        reports = [h for h in fused if h.passage.kind == "report"]
+        return Ranking(query, dense, keyword, reports, features(query, reports, dense, keyword, p.stats))
+
+    def _faq_match(self, dense: list[Hit]) -> Hit | None:
+        """The best FAQ entry when its question is close enough to the parent's."""
+        for hit in dense:
+            if hit.passage.kind == "faq":
+                return hit if (hit.dense or 0.0) >= self.config.retrieval.faq_threshold else None
+        return None
+
+    def reload(self) -> None:
+        """Load the current index from disk; on failure the old one keeps serving."""
+        self.pipeline = self._pipeline(load_index(self.config.index))
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+        """Rebuild the index and swap it in without a restart; one rebuild at a time."""
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise BuildBusyError("an index rebuild is already running.", hint="Wait for it to finish.")
+        try:
+            report = build_index(self.config, embedder=self.embedder, progress=progress or False)
+            self.reload()
+            return report
+        finally:
+            self._rebuild_lock.release()
+
+
+def _aliases(config: Config) -> dict[str, tuple[str, ...]]:
+    """Region aliases admins wrote in corpus/documents.toml (region name → aliases)."""
+    try:
+        from bot.corpus import load_metadata
+    except ImportError:
+        return {}
+    return {meta.region: meta.aliases for meta in load_metadata(config.corpus.metadata).values()}

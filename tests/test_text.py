@@ -1,0 +1,50 @@
+"""Normalisation: script, width, pinyin glosses, key matching, tokens."""
+
+from __future__ import annotations
+
+from bot.text import Tokenizer, compact, contains_key, detect_script, normalize, strip_pinyin, to_script
+
+
+def test_pinyin_glosses_are_removed_from_a_report_line() -> None:
+    line = "云陽(yáng)縣實(shí)施“五大行動(dòng)” 深入推動(dòng)“雙減”落地見(jiàn)效"
+    assert strip_pinyin(line) == "云陽縣實施“五大行動” 深入推動“雙減”落地見效"
+
+
+def test_pinyin_gloss_rule_leaves_chinese_parentheses_alone() -> None:
+    assert strip_pinyin("(云陽縣教委供稿)") == "(云陽縣教委供稿)"
+    assert strip_pinyin("乡镇(街道)") == "乡镇(街道)"
+
+
+def test_normalize_gives_the_simplified_search_form() -> None:
+    assert normalize("學(xué)習(xí)  課後服務，ＡＢ１") == "学习 课后服务,AB1"
+
+
+def test_script_detection() -> None:
+    assert detect_script("課後服務有哪些社團") == "traditional"
+    assert detect_script("课后服务有哪些社团") == "simplified"
+    assert detect_script("5+2?") == "simplified"
+
+
+def test_to_script_round_trip() -> None:
+    assert to_script("课后服务收费", "traditional") == "課後服務收費"
+    assert to_script("課後服務收費", "simplified") == "课后服务收费"
+
+
+def test_keys_match_after_normalisation() -> None:
+    assert compact("不高于 2 元/課時") == "不高于2元课时"
+    assert contains_key("按照不高于2元/课时生标准收取", ["2元/课时"])
+    assert contains_key("叫停整改利用法定節(jié)假日、休息日開展", ["法定节假日休息日"])
+    assert not contains_key("课后服务", ["耗材"])
+
+
+def test_tokenizer_keeps_domain_words_and_drops_question_words() -> None:
+    tokens = Tokenizer(["课后服务", "5+2"]).tokens("请问课后服务怎么收费?5+2")
+    assert "课后服务" in tokens and "5+2" in tokens and "收费" in tokens
+    assert "请问" not in tokens and "怎么" not in tokens and "?" not in tokens
+
+
+def test_tokenizers_do_not_share_state() -> None:
+    a = Tokenizer(["隐形变异"])
+    b = Tokenizer()
+    assert "隐形变异" in a.cut("查处隐形变异培训")
+    assert "隐形变异" not in b.cut("查处隐形变异培训")
