@@ -4,8 +4,10 @@
 
 Asks every labelled question (default: tests/data/calibration_questions.jsonl,
 parents' questions we wrote, in scope or not), collects the features of its best
-passages, fits P(in scope) with L2-regularised logistic regression (Newton's method,
-numpy only) and writes the weights for the configured embedder into
+passages, keeps the questions' vectors as in-scope / out-of-scope exemplars (a
+question's own vector is left out when its `topic_margin` is computed for fitting),
+fits P(in scope) with L2-regularised logistic regression (Newton's method, numpy
+only) and writes weights and exemplars for the configured embedder into
 bot/data/calibration.json. The held-out sets (tests/data/dev_questions.jsonl,
 tests/data/parent_questions.jsonl) are never used here: they check the result.
 """
@@ -24,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
-from bot.confidence import FEATURES  # noqa: E402
+from bot.confidence import FEATURES, encode_vectors  # noqa: E402
 from bot.evaluate import load_questions  # noqa: E402
 from bot.service import Service  # noqa: E402
 
@@ -53,13 +55,20 @@ def main() -> int:
     args = parser.parse_args()
 
     service = Service.from_config(load_config(args.config))
-    rows, labels, names = [], [], []
+    rows, labels, names, vectors = [], [], [], []
     for file in args.files:
         for item in load_questions(file):
-            feats = service.explain(item.q).features
-            rows.append([feats.get(f, 0.0) for f in FEATURES])
+            ranking = service.explain(item.q)
+            rows.append(dict(ranking.features))
+            vectors.append(ranking.vector)
             labels.append(1.0 if item.in_scope else 0.0)
             names.append(f"{item.id} {item.q}")
+    v, inside = np.array(vectors), np.array(labels) == 1.0
+    sims = v @ v.T
+    np.fill_diagonal(sims, -np.inf)  # leave-one-out: a question never matches itself
+    for n, row in enumerate(rows):
+        row["topic_margin"] = float(sims[n, inside].max() - sims[n, ~inside].max())
+    rows = [[row.get(f, 0.0) for f in FEATURES] for row in rows]
     x, y = np.array(rows), np.array(labels)
     weights, bias = fit_logistic(x, y, l2=args.l2)
     p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
@@ -74,6 +83,8 @@ def main() -> int:
         "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, weights)},
         "bias": round(bias, 4),
         "fitted_on": f"{', '.join(f.name for f in args.files)} ({len(y)} questions), {dt.date.today().isoformat()}",
+        "dim": int(v.shape[1]),
+        "exemplars": {"inside": encode_vectors(v[inside]), "outside": encode_vectors(v[~inside])},
     }
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

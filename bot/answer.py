@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.confidence import TermStatistics
+from bot.coverage import TermStatistics
 from bot.query import Query
 from bot.records import Answer, Hit, Hotline, Passage, Quote, Script, format_citation
 from bot.text import normalize, to_script

@@ -1,99 +1,86 @@
 """One calibrated score: the probability that the reports cover a question.
 
-A few cheap features of the question and its best passages go through a logistic
-model fitted on a labelled question set (`bench/calibrate.py` writes
-`bot/data/calibration.json`). The abstention threshold applies to this probability
-only, never to fused ranks or raw similarities.
+Cheap features of the question and its best passages go through a logistic model
+fitted on labelled parents' questions (`bench/calibrate.py` writes
+`bot/data/calibration.json`):
+
+- `core_coverage`, `core_coverage_top1`: the IDF-weighted share of the question's
+  words found in the top three passages / the best one;
+- `dense_top`: the best cosine similarity of a passage;
+- `topic_margin`: how much closer the question's vector is to labelled in-scope
+  questions than to labelled out-of-scope ones (高考, 医保, 天气 …).
+
+The abstention threshold applies to this probability only, never to fused ranks
+or raw similarities.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
+import numpy as np
+
+from bot.coverage import TermStatistics, coverage
 from bot.query import Query
-from bot.records import Hit, Passage
+from bot.records import Hit
 
-FEATURES = ("dense_top", "core_coverage", "core_coverage_top1", "expansion_coverage", "keyword_top")
-
-
-class TermStatistics:
-    """Inverse document frequencies of words over the indexed passages (substring match)."""
-
-    def __init__(self, passages: Sequence[Passage]) -> None:
-        self.texts = [p.search_text for p in passages if p.kind == "report"] or [""]
-        self.total = len(self.texts)
-        self._idf: dict[str, float] = {}
-
-    def idf(self, word: str) -> float:
-        """Rare words weigh more; words the reports never use weigh most."""
-        value = self._idf.get(word)
-        if value is None:
-            df = sum(1 for text in self.texts if word in text)
-            value = math.log((self.total + 1) / (df + 0.5))
-            self._idf[word] = value
-        return value
+FEATURES = ("dense_top", "core_coverage", "core_coverage_top1", "topic_margin")
 
 
-def coverage(words: Sequence[str], texts: Sequence[str], stats: TermStatistics, alternatives: dict[str, tuple[str, ...]] | None = None) -> float:
-    """IDF-weighted share of `words` found in any of `texts`.
-
-    A parent's word also counts as found when one of its official `alternatives`
-    (from the term table: 托管费 -> 课后服务费) is there.
-    """
-    unique = list(dict.fromkeys(words))
-    if not unique:
-        return 0.0
-    alternatives = alternatives or {}
-    total = found = 0.0
-    for word in unique:
-        weight = stats.idf(word)
-        total += weight
-        candidates = (word, *alternatives.get(word, ()))
-        if any(c in text for c in candidates for text in texts):
-            found += weight
-    return found / total if total else 0.0
-
-
-def features(query: Query, fused: Sequence[Hit], dense: Sequence[Hit], keyword: Sequence[Hit], stats: TermStatistics) -> dict[str, float]:
-    """The calibration features for one question and its rankings."""
+def features(query: Query, fused: Sequence[Hit], dense: Sequence[Hit], stats: TermStatistics) -> dict[str, float]:
+    """The passage-side features for one question and its rankings."""
     texts = [f"{h.passage.section} {h.passage.search_text}" for h in fused[:3]]
-    core = [t for t in query.core_tokens if len(t) > 1 or not t.isascii()]
     return {
         "dense_top": dense[0].dense if dense and dense[0].dense is not None else 0.0,
-        "core_coverage": coverage(core, texts, stats, query.alternatives),
-        "core_coverage_top1": coverage(core, texts[:1], stats, query.alternatives),
-        "expansion_coverage": coverage(query.expansions, texts, stats) if query.expansions else 0.0,
-        "keyword_top": math.log1p(keyword[0].keyword or 0.0) if keyword else 0.0,
+        "core_coverage": coverage(query.words, texts, stats, query.alternatives, query.parts),
+        "core_coverage_top1": (fused[0].coverage or 0.0) if fused else 0.0,
     }
+
+
+def encode_vectors(vectors: np.ndarray) -> str:
+    """float16 rows as base64 (compact enough for a JSON file)."""
+    return base64.b64encode(np.asarray(vectors, dtype="<f2").tobytes()).decode("ascii")
+
+
+def decode_vectors(text: str, dim: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float32).reshape(-1, dim)
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """A logistic model over `FEATURES`, fitted for one embedder."""
+    """A logistic model over `FEATURES`, fitted for one embedder, with its exemplar questions."""
 
     model_id: str
     weights: dict[str, float]
     bias: float
     fitted_on: str = ""
+    inside: np.ndarray | None = field(default=None, repr=False)  # vectors of in-scope exemplars
+    outside: np.ndarray | None = field(default=None, repr=False)  # vectors of out-of-scope exemplars
+
+    def topic_margin(self, vector: np.ndarray | None) -> float:
+        """max cosine to in-scope exemplars minus max cosine to out-of-scope ones (0 without them)."""
+        if vector is None or self.inside is None or self.outside is None or not len(self.inside) or not len(self.outside):
+            return 0.0
+        if self.inside.shape[1] != vector.shape[-1]:
+            return 0.0
+        return float(np.max(self.inside @ vector) - np.max(self.outside @ vector))
 
     def probability(self, values: dict[str, float]) -> float:
         """P(the reports cover the question), in [0, 1]."""
         z = self.bias + sum(self.weights.get(name, 0.0) * values.get(name, 0.0) for name in FEATURES)
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
-    def as_dict(self) -> dict:
-        return {"model_id": self.model_id, "weights": self.weights, "bias": self.bias, "fitted_on": self.fitted_on}
-
 
 # Used when no calibration was fitted for the configured embedder: relies on word
 # coverage, which does not depend on the embedding model.
 FALLBACK = Calibration(
     model_id="*",
-    weights={"core_coverage": 6.0, "core_coverage_top1": 2.0, "expansion_coverage": 1.0},
+    weights={"core_coverage": 6.0, "core_coverage_top1": 2.0},
     bias=-4.5,
     fitted_on="hand-set fallback",
 )
@@ -108,9 +95,18 @@ def load_calibration(model_id: str) -> Calibration:
     entry = data.get(model_id)
     if not isinstance(entry, dict):
         return FALLBACK
+    dim = int(entry.get("dim", 0))
+    exemplars = entry.get("exemplars", {})
+    try:
+        inside = decode_vectors(exemplars["inside"], dim) if dim and exemplars else None
+        outside = decode_vectors(exemplars["outside"], dim) if dim and exemplars else None
+    except (KeyError, ValueError, TypeError):
+        inside = outside = None
     return Calibration(
         model_id=model_id,
         weights={k: float(v) for k, v in entry.get("weights", {}).items() if k in FEATURES},
         bias=float(entry.get("bias", 0.0)),
         fitted_on=str(entry.get("fitted_on", "")),
+        inside=inside,
+        outside=outside,
     )

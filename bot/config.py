@@ -49,7 +49,9 @@ class EmbedderSettings:
 class RetrievalSettings:
     top_k: int = 3
     candidates: int = 30
-    rrf_k: int = 60
+    dense_weight: float = 0.5
+    keyword_weight: float = 0.5
+    coverage_weight: float = 0.5
     region_boost: float = 1.5
     dedup_threshold: float = 0.85
     abstain_threshold: float = 0.5
@@ -219,7 +221,9 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     retrieval = RetrievalSettings(
         top_k=r.number("top_k", int, 3, 1, 50),
         candidates=r.number("candidates", int, 30, 1, 1000),
-        rrf_k=r.number("rrf_k", int, 60, 1),
+        dense_weight=r.number("dense_weight", float, 0.5, 0.0, 10.0),
+        keyword_weight=r.number("keyword_weight", float, 0.5, 0.0, 10.0),
+        coverage_weight=r.number("coverage_weight", float, 0.5, 0.0, 10.0),
         region_boost=r.number("region_boost", float, 1.5, 1.0, 10.0),
         dedup_threshold=r.number("dedup_threshold", float, 0.85, 0.0, 1.0),
         abstain_threshold=r.number("abstain_threshold", float, 0.5, 0.0, 1.0),

@@ -39,7 +39,9 @@ class Query:
     expansions: tuple[str, ...]  # official terms added from the term table
     tokens: tuple[str, ...]  # BM25 tokens of the question and its expansions
     core_tokens: tuple[str, ...]  # BM25 tokens of the question alone
-    alternatives: dict[str, tuple[str, ...]]  # core token -> official terms that say the same
+    words: tuple[str, ...]  # the question's meaningful whole words (for coverage)
+    alternatives: dict[str, tuple[str, ...]]  # word -> official terms that say the same
+    parts: dict[str, tuple[str, ...]]  # long word -> its shorter parts (在职教师 -> 在职, 教师)
     regions: tuple[str, ...]  # region display names the question (or the parent) prefers
     wants_figure: bool
     wants_hotline: bool
@@ -69,10 +71,12 @@ class QueryAnalyzer:
         matches = self.terms.matches(text)
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in text))
         core = tuple(self.tokenizer.tokens(text))
+        words = tuple(dict.fromkeys(w for w in self.tokenizer.content_words(text) if len(w) > 1 or not w.isascii()))
         alternatives = {
-            tok: tuple(dict.fromkeys(t for phrase, targets in matches if tok in phrase or phrase in tok for t in targets))
-            for tok in core
+            w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
+            for w in words
         }
+        parts = {w: tuple(p for p in self.tokenizer.tokens(w) if p != w and len(p) > 1) for w in words if len(w) > 2}
         extra = [tok for term in expansions for tok in self.tokenizer.tokens(term)]
         regions = self.find_regions(text)
         if region:
@@ -84,7 +88,9 @@ class QueryAnalyzer:
             expansions=expansions,
             tokens=core + tuple(extra),
             core_tokens=core,
-            alternatives={tok: alts for tok, alts in alternatives.items() if alts},
+            words=words,
+            alternatives={w: alts for w, alts in alternatives.items() if alts},
+            parts={w: ps for w, ps in parts.items() if ps},
             regions=regions,
             wants_figure=any(w in text for w in _FIGURE_WORDS),
             wants_hotline=any(w in text for w in _HOTLINE_WORDS) or any(w in expansions for w in ("举报电话",)),

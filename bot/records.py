@@ -104,6 +104,7 @@ class Hit:
     score: float
     dense: float | None = None  # cosine similarity, when the dense retriever saw it
     keyword: float | None = None  # BM25 score, when the keyword retriever saw it
+    coverage: float | None = None  # share of the question's words the passage contains
     rank_dense: int | None = None
     rank_keyword: int | None = None
 

@@ -22,6 +22,8 @@ class SearchableIndex(Protocol):
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
 
+    def vectors(self, ids: list[int]) -> np.ndarray: ...
+
     def keyword_search(self, tokens: list[str], k: int) -> list[tuple[int, float]]: ...
 
 
@@ -51,6 +53,14 @@ class DenseRetriever:
             Hit(passage=self.index.passages[pid], score=score, dense=score, rank_dense=rank)
             for rank, (pid, score) in enumerate(self.index.dense_search(vec, k))
         ]
+
+
+    def score(self, passage_ids: list[int], vector: np.ndarray) -> list[Hit]:
+        """Cosine similarity of given passages (found by another retriever) to the query vector."""
+        if not passage_ids:
+            return []
+        sims = self.index.vectors(passage_ids) @ vector
+        return [Hit(passage=self.index.passages[pid], score=float(s), dense=float(s)) for pid, s in zip(passage_ids, sims)]
 
 
 class KeywordRetriever:

@@ -12,13 +12,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answer import AnswerComposer, AnswerStyle
 from bot.build import BuildReport, build_index
-from bot.confidence import Calibration, TermStatistics, features, load_calibration
+from bot.confidence import Calibration, features, load_calibration
+from bot.coverage import TermStatistics
 from bot.config import Config
 from bot.embedder import Embedder, make_embedder
 from bot.errors import BuildBusyError, IndexCorruptError, IndexMissingError
-from bot.fusion import RankFuser
+from bot.fusion import FusionWeights, HybridFuser, merge_candidates
 from bot.index_store import LoadedIndex, index_status, load_index
 from bot.query import Query, QueryAnalyzer
 from bot.records import Answer, Hit
@@ -39,7 +42,7 @@ class Pipeline:
     analyzer: QueryAnalyzer
     dense: DenseRetriever
     keyword: KeywordRetriever
-    fuser: RankFuser
+    fuser: HybridFuser
     composer: AnswerComposer
     stats: TermStatistics
 
@@ -53,6 +56,7 @@ class Ranking:
     keyword: list[Hit]
     reports: list[Hit]  # fused, report passages only (FAQ entries are matched apart)
     features: dict[str, float]
+    vector: np.ndarray | None = None  # the question's embedding
 
 
 class Service:
@@ -100,7 +104,12 @@ class Service:
             analyzer=QueryAnalyzer(terms, index.tokenizer, regions, _aliases(cfg)),
             dense=DenseRetriever(index, self.embedder, top_k=cfg.retrieval.candidates),
             keyword=KeywordRetriever(index, top_k=cfg.retrieval.candidates),
-            fuser=RankFuser(cfg.retrieval.rrf_k, region_boost=cfg.retrieval.region_boost, dedup_threshold=cfg.retrieval.dedup_threshold),
+            fuser=HybridFuser(
+                stats,
+                FusionWeights(cfg.retrieval.dense_weight, cfg.retrieval.keyword_weight, cfg.retrieval.coverage_weight),
+                region_boost=cfg.retrieval.region_boost,
+                dedup_threshold=cfg.retrieval.dedup_threshold,
+            ),
             composer=AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts)),
             stats=stats,
         )
@@ -132,11 +141,17 @@ class Service:
         query = p.analyzer.analyze(question, region=region)
         if not query.text:
             return Ranking(query, [], [], [], {})
-        dense = p.dense.run(query)
+        vector = p.dense.embed(query)
+        dense = p.dense.run(query, vector=vector)
         keyword = p.keyword.run(query)
-        fused = p.fuser.run([dense, keyword], top_k=max(k, 1 + self.config.answer.max_excerpts + EXTRA_HITS), regions=query.regions)
+        seen = {h.passage.id for h in dense}
+        rescored = p.dense.score([h.passage.id for h in keyword if h.passage.id not in seen], vector)
+        candidates = merge_candidates(dense, keyword, rescored)
+        fused = p.fuser.run(query, candidates, top_k=max(k, 1 + self.config.answer.max_excerpts + EXTRA_HITS), regions=query.regions)
         reports = [h for h in fused if h.passage.kind == "report"]
-        return Ranking(query, dense, keyword, reports, features(query, reports, dense, keyword, p.stats))
+        values = features(query, reports, dense, p.stats)
+        values["topic_margin"] = self.calibration.topic_margin(vector)
+        return Ranking(query, dense, keyword, reports, values, vector)
 
     def _faq_match(self, dense: list[Hit]) -> Hit | None:
         """The best FAQ entry when its question is close enough to the parent's."""

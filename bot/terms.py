@@ -26,7 +26,10 @@ class Terms:
         """(colloquial phrase, official terms) for each phrase in normalised `text`, longest first."""
         found = []
         covered = text
+        official = [w for w in self.dictionary if w in text]
         for phrase in sorted(self.expansions, key=len, reverse=True):
+            if any(phrase in word and phrase != word for word in official):
+                continue  # 补课 inside 有偿补课 is already the reports' own word
             if phrase in covered:
                 covered = covered.replace(phrase, "\x00" * len(phrase))
                 found.append((phrase, self.expansions[phrase]))

@@ -99,7 +99,9 @@ STOPWORDS = frozenset(
     我 你 他 她 它 我们 你们 他们 咱 咱们 孩子 娃 小孩 家长 请问 问 问一下 一下 想 知道 想问 老师 您好 你好
     怎么 怎么样 怎样 如何 什么 啥 哪 哪里 哪儿 哪些 哪个 多少 几 是否 能 能不能 可以 可不可以 会 要 需要 应该
     吗 呢 这 那 这个 那个 这些 那些 一个 个 些 等 上 下 中 里 后 前 时 年 月 日 之 其 该 各 为 以 并 而 于 由
-    现在 如果 因为 所以 但是 可是 还是 已经 一直 """.split()
+    现在 如果 因为 所以 但是 可是 还是 已经 一直 怎么办 咋 咋办 咋样 去 来 带 好 好不好 行不行 行吗 可以吗
+    有没有 是不是 算不算 算 会不会 要不要 用不用 大概 一般 经常 总是 平时 到底 真的 还能 能否 得 着 过 啦 哈
+    啥子 么样 一些 有些 这样 那样 这么 那么 多 呗 谁 找 """.split()
 )
 
 
@@ -127,6 +129,10 @@ class Tokenizer:
         with self._lock:
             words = self._jieba.lcut(text)
         return [w for w in words if _is_word(w)]
+
+    def content_words(self, text: str) -> list[str]:
+        """Meaningful whole words of normalised text: jieba's precise mode without stopwords."""
+        return [w.lower() for w in self.cut(text) if w not in STOPWORDS]
 
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of already-normalised text."""
