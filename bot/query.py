@@ -68,19 +68,19 @@ class QueryAnalyzer:
             raise TypeError(f"question must be a string, got {type(question).__name__}")
         script = detect_script(question)
         text = self.terms.fix_typos(strip_filler(normalize(question)))
-        matches = self.terms.matches(text)
-        expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in text))
-        core = tuple(self.tokenizer.tokens(text))
-        words = tuple(dict.fromkeys(w for w in self.tokenizer.content_words(text) if len(w) > 1 or not w.isascii()))
+        regions, topic = self.find_regions(text)
+        matches = self.terms.matches(topic)
+        expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
+        core = tuple(self.tokenizer.tokens(topic))
+        words = tuple(dict.fromkeys(w for w in self.tokenizer.content_words(topic) if len(w) > 1 or not w.isascii()))
         alternatives = {
             w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
             for w in words
         }
         parts = {w: tuple(p for p in self.tokenizer.tokens(w) if p != w and len(p) > 1) for w in words if len(w) > 2}
         extra = [tok for term in expansions for tok in self.tokenizer.tokens(term)]
-        regions = self.find_regions(text)
         if region:
-            regions = tuple(dict.fromkeys((*regions, *self.find_regions(normalize(region)), region)))
+            regions = tuple(dict.fromkeys((*regions, *self.find_regions(normalize(region))[0], region)))
         return Query(
             original=question,
             script=script,
@@ -96,16 +96,17 @@ class QueryAnalyzer:
             wants_hotline=any(w in text for w in _HOTLINE_WORDS) or any(w in expansions for w in ("举报电话",)),
         )
 
-    def find_regions(self, text: str) -> tuple[str, ...]:
-        """Region display names whose alias occurs in `text` (longest alias wins)."""
+    def find_regions(self, text: str) -> tuple[tuple[str, ...], str]:
+        """Region display names whose alias occurs in `text` (longest alias wins), and the
+        text without those aliases: the district is a preference, not a search word."""
         found: list[str] = []
         for alias in sorted(self.alias_to_regions, key=len, reverse=True):
             if alias in text:
                 for name in self.alias_to_regions[alias]:
                     if name not in found:
                         found.append(name)
-                text = text.replace(alias, "")
-        return tuple(found)
+                text = text.replace(alias, " ")
+        return tuple(found), text.strip()
 
 
 def strip_filler(text: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import AnswerComposer, split_sentences
-from bot.confidence import TermStatistics
+from bot.coverage import TermStatistics
 from bot.query import QueryAnalyzer
 from bot.records import Hit, Hotline, Passage
 from bot.terms import load_terms
