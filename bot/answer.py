@@ -26,6 +26,13 @@ FAQ_NOTICE = "说明:以上是{author}的答复,各地规定不尽相同,具体�
 HOTLINE_HEAD = "咨询和投诉渠道:"
 MORE_HEAD = "相关摘录:"
 
+# The lead sentence is sought in this many top passages; a runner-up's sentence must
+# score this much better (per rank) to lead, so ranking still decides ties.
+LEAD_CANDIDATES = 2
+RUNNER_UP_DISCOUNT = 0.8
+# Added to a sentence holding what the question asks for: a figure, or a complaint channel.
+INTENT_BONUS = 2.0
+
 
 @dataclass(frozen=True)
 class AnswerStyle:
@@ -64,17 +71,26 @@ class AnswerComposer:
         return Answer(query.original, False, query.script, message=message, hits=tuple(hits), hotlines=hotlines, confidence=confidence, faq=faq, notice=notice, text=text)
 
     def compose(self, query: Query, hits: Sequence[Hit], confidence: float, top_k: int = 3) -> Answer:
-        """Lead with the answering sentence(s) of the best passage, then supporting excerpts.
+        """Lead with the sentence(s) that answer, then supporting excerpts.
 
-        `hits` may run longer than `top_k`: the extra ones become "more" excerpts.
+        The lead comes from the best passage, or from the runner-up when one of its
+        sentences answers clearly better (the figure a fee question asks for, the
+        channel a complaint question asks for). `hits` may run longer than `top_k`:
+        the extra ones become "more" excerpts.
         """
-        best = hits[0].passage
-        lead = Quote(self._lead(query, best), best, _citation(best, query.script))
+        runs = [self._best_run(query, h.passage, self.style.max_lead_sentences) for h in hits[:LEAD_CANDIDATES]]
+        pick = max(range(len(runs)), key=lambda n: (runs[n][1] * RUNNER_UP_DISCOUNT**n, -n))
+        best = hits[pick].passage
+        lead = Quote(_display(runs[pick][0], best, query.script), best, _citation(best, query.script))
+        others = [h for n, h in enumerate(hits) if n != pick]
         shown = [
             Quote(self._excerpt(query, h.passage), h.passage, _citation(h.passage, query.script))
-            for h in hits[1 : 1 + self.style.max_excerpts]
+            for h in others[: self.style.max_excerpts]
         ]
-        extra = tuple(Quote(_display(h.passage.text, h.passage, query.script), h.passage, _citation(h.passage, query.script)) for h in hits[1 + self.style.max_excerpts :])
+        extra = tuple(
+            Quote(_display(h.passage.text, h.passage, query.script), h.passage, _citation(h.passage, query.script))
+            for h in others[self.style.max_excerpts :]
+        )
         notice = to_script(NOTICE.format(region=best.region), query.script)
         hotlines = self._hotlines(query, best.region, everything=query.wants_hotline)
         parts = [f"{lead.text}\n——{lead.citation}"]
@@ -95,32 +111,31 @@ class AnswerComposer:
         )
 
     def _score(self, query: Query, sentence: str) -> float:
+        """IDF weight of the question's words (or their official terms) in the sentence, plus intent bonuses."""
         body = normalize(sentence)
-        score = sum(self.stats.idf(t) for t in set(query.core_tokens) if t in body)
-        score += 0.5 * sum(self.stats.idf(t) for t in set(query.expansions) if t in body)
+        score = sum(
+            self.stats.idf(w) for w in query.words if any(c in body for c in (w, *query.alternatives.get(w, ())))
+        )
         if query.wants_figure and _FIGURE.search(body):
-            score += 2.0
+            score += INTENT_BONUS
         if query.wants_hotline and _HOTLINE.search(body):
-            score += 2.0
+            score += INTENT_BONUS
         return score
 
-    def _best_run(self, query: Query, passage: Passage, limit: int) -> str:
-        """The best-scoring sentence and, when it is short, the one after it."""
+    def _best_run(self, query: Query, passage: Passage, limit: int) -> tuple[str, float]:
+        """The best-scoring sentence (and, when it is short, the one after it) with its score."""
         sentences = split_sentences(passage.text)
         if not sentences:
-            return passage.text
+            return passage.text, 0.0
         scores = [self._score(query, s) for s in sentences]
         i = max(range(len(sentences)), key=lambda n: (scores[n], -n))
         chosen = [sentences[i]]
         while len(chosen) < limit and i + len(chosen) < len(sentences) and len("".join(chosen)) < 40:
             chosen.append(sentences[i + len(chosen)])
-        return "".join(chosen).strip()
-
-    def _lead(self, query: Query, passage: Passage) -> str:
-        return _display(self._best_run(query, passage, self.style.max_lead_sentences), passage, query.script)
+        return "".join(chosen).strip(), scores[i]
 
     def _excerpt(self, query: Query, passage: Passage) -> str:
-        text = passage.text if len(passage.text) <= 120 else self._best_run(query, passage, 2)
+        text = passage.text if len(passage.text) <= 120 else self._best_run(query, passage, 2)[0]
         return _display(text, passage, query.script)
 
     def _hotlines(self, query: Query, region: str | None, everything: bool) -> tuple[Hotline, ...]:

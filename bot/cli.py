@@ -106,7 +106,7 @@ def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_index_status(config: Config, args: argparse.Namespace) -> int:
     """Print what is built and whether the corpus changed since."""
-    from bot.index_store import index_status
+    from bot.index_status import index_status
 
     status = index_status(config)
     print(status.describe())

@@ -52,7 +52,7 @@ class RetrievalSettings:
     dense_weight: float = 0.5
     keyword_weight: float = 0.5
     coverage_weight: float = 0.5
-    region_boost: float = 1.5
+    region_boost: float = 2.0
     dedup_threshold: float = 0.85
     abstain_threshold: float = 0.5
     faq_threshold: float = 0.9
@@ -224,7 +224,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         dense_weight=r.number("dense_weight", float, 0.5, 0.0, 10.0),
         keyword_weight=r.number("keyword_weight", float, 0.5, 0.0, 10.0),
         coverage_weight=r.number("coverage_weight", float, 0.5, 0.0, 10.0),
-        region_boost=r.number("region_boost", float, 1.5, 1.0, 10.0),
+        region_boost=r.number("region_boost", float, 2.0, 1.0, 10.0),
         dedup_threshold=r.number("dedup_threshold", float, 0.85, 0.0, 1.0),
         abstain_threshold=r.number("abstain_threshold", float, 0.5, 0.0, 1.0),
         faq_threshold=r.number("faq_threshold", float, 0.9, 0.0, 1.0),

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.cleaning import clean_text, load_repairs
+from bot.cleaning import clean_text
 from bot.config import CorpusSettings
 from bot.errors import ConfigError, CorpusError, DocumentError
 from bot.faq import load_faq
 from bot.readers import MB, SUPPORTED, read_document
 from bot.records import Document, DocumentMeta, Passage
+from bot.repairs import load_repairs
 from bot.splitter import split_document
 from bot.text import detect_script
 

@@ -22,7 +22,8 @@ from bot.config import Config
 from bot.embedder import Embedder, make_embedder
 from bot.errors import BuildBusyError, IndexCorruptError, IndexMissingError
 from bot.fusion import FusionWeights, HybridFuser, merge_candidates
-from bot.index_store import LoadedIndex, index_status, load_index
+from bot.index_store import LoadedIndex, load_index
+from bot.index_status import index_status
 from bot.query import Query, QueryAnalyzer
 from bot.records import Answer, Hit
 from bot.retrieval import DenseRetriever, KeywordRetriever

