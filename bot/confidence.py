@@ -25,7 +25,7 @@ from importlib import resources
 
 import numpy as np
 
-from bot.coverage import TermStatistics, coverage
+from bot.coverage import QuestionWords, TermStatistics
 from bot.query import Query
 from bot.records import Hit
 
@@ -37,7 +37,7 @@ def features(query: Query, fused: Sequence[Hit], dense: Sequence[Hit], stats: Te
     texts = [f"{h.passage.section} {h.passage.search_text}" for h in fused[:3]]
     return {
         "dense_top": dense[0].dense if dense and dense[0].dense is not None else 0.0,
-        "core_coverage": coverage(query.words, texts, stats, query.alternatives, query.parts),
+        "core_coverage": QuestionWords(query.words, stats, query.alternatives, query.parts).coverage(*texts),
         "core_coverage_top1": (fused[0].coverage or 0.0) if fused else 0.0,
     }
 

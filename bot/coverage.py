@@ -29,6 +29,39 @@ class TermStatistics:
         return value
 
 
+class QuestionWords:
+    """A question's words prepared once for scoring many texts: IDF weights, official
+    alternatives (托管费 -> 课后服务费) and the parts of long words (在职教师 -> 在职, 教师)."""
+
+    def __init__(
+        self,
+        words: Sequence[str],
+        stats: TermStatistics,
+        alternatives: dict[str, tuple[str, ...]] | None = None,
+        parts: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        alternatives = alternatives or {}
+        parts = parts or {}
+        self.items = [(stats.idf(w), (w, *alternatives.get(w, ())), parts.get(w, ())) for w in dict.fromkeys(words)]
+        self.total = sum(weight for weight, _, _ in self.items)
+
+    def coverage(self, *texts: str) -> float:
+        """IDF-weighted share of the words found in any of `texts`.
+
+        A word counts as found when it or one of its official alternatives is there; a
+        long word whose parts are there counts half, for the share of its parts found.
+        """
+        if not self.total:
+            return 0.0
+        found = 0.0
+        for weight, forms, pieces in self.items:
+            if any(form in text for form in forms for text in texts):
+                found += weight
+            elif pieces:
+                found += 0.5 * weight * sum(any(p in text for text in texts) for p in pieces) / len(pieces)
+        return found / self.total
+
+
 def coverage(
     words: Sequence[str],
     texts: Sequence[str],
@@ -36,24 +69,5 @@ def coverage(
     alternatives: dict[str, tuple[str, ...]] | None = None,
     parts: dict[str, tuple[str, ...]] | None = None,
 ) -> float:
-    """IDF-weighted share of `words` found in any of `texts`.
-
-    A parent's word also counts as found when one of its official `alternatives`
-    (from the term table: 托管费 -> 课后服务费) is there; a long word whose `parts`
-    are there (在职教师 -> 教师) counts half for the share of its parts found.
-    """
-    unique = list(dict.fromkeys(words))
-    if not unique:
-        return 0.0
-    alternatives = alternatives or {}
-    parts = parts or {}
-    total = found = 0.0
-    for word in unique:
-        weight = stats.idf(word)
-        total += weight
-        if any(c in text for c in (word, *alternatives.get(word, ())) for text in texts):
-            found += weight
-        elif word in parts:
-            pieces = parts[word]
-            found += 0.5 * weight * sum(any(p in text for text in texts) for p in pieces) / len(pieces)
-    return found / total if total else 0.0
+    """IDF-weighted share of `words` found in any of `texts` (see `QuestionWords.coverage`)."""
+    return QuestionWords(words, stats, alternatives, parts).coverage(*texts)

@@ -11,12 +11,12 @@ elsewhere (`bot.confidence`), never on these.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from bot.coverage import TermStatistics, coverage
+from bot.coverage import QuestionWords, TermStatistics
 from bot.query import Query
-from bot.records import Hit
+from bot.records import Hit, Passage
 
 
 @dataclass(frozen=True)
@@ -46,61 +46,71 @@ class HybridFuser:
         self.weights = weights or FusionWeights()
         self.region_boost = region_boost
         self.dedup_threshold = dedup_threshold
+        self._gram_cache: dict[int, frozenset[str]] = {}
 
     def run(self, query: Query, candidates: Sequence[Hit], top_k: int, regions: Iterable[str] = ()) -> list[Hit]:
         """Rank `candidates` (each seen by at least one retriever) for `query`."""
         if not candidates:
             return []
         preferred = set(regions)
-        words = query.words
+        words = QuestionWords(query.words, self.stats, query.alternatives, query.parts)
         dense = [h.dense or 0.0 for h in candidates]
         low, high = min(dense), max(dense)
+        spread = high - low
         best_keyword = max((h.keyword or 0.0) for h in candidates) or 1.0
         w = self.weights
         scored = []
         for hit, cos in zip(candidates, dense):
             p = hit.passage
-            cov = coverage(words, [f"{p.section} {p.search_text}"], self.stats, query.alternatives, query.parts)
-            score = (
-                w.dense * ((cos - low) / (high - low) if high > low else 1.0)
-                + w.keyword * (hit.keyword or 0.0) / best_keyword
-                + w.coverage * cov
-            )
+            cov = words.coverage(p.section, p.search_text)
+            score = w.dense * ((cos - low) / spread if spread else 1.0) + w.keyword * (hit.keyword or 0.0) / best_keyword + w.coverage * cov
             if p.region in preferred:
                 score *= self.region_boost
-            scored.append(replace(hit, score=score, coverage=cov))
-        scored.sort(key=lambda h: (-h.score, h.passage.id))
-        return dedupe(scored, self.dedup_threshold, limit=top_k)
+            scored.append((score, cov, hit))
+        scored.sort(key=lambda s: (-s[0], s[2].passage.id))
+        kept = dedupe([s[2] for s in scored], self.dedup_threshold, limit=top_k, grams=self._bigrams)
+        by_id = {s[2].passage.id: s for s in scored}
+        return [replace(h, score=by_id[h.passage.id][0], coverage=by_id[h.passage.id][1]) for h in kept]
+
+    def _bigrams(self, passage: Passage) -> frozenset[str]:
+        """Character bigrams of a passage, computed once per index."""
+        grams = self._gram_cache.get(passage.id)
+        if grams is None:
+            grams = self._gram_cache[passage.id] = bigrams(passage)
+        return grams
 
 
 def merge_candidates(*rankings: Sequence[Hit]) -> list[Hit]:
     """One hit per passage, keeping what each retriever said about it."""
-    merged: dict[int, Hit] = {}
+    merged: dict[int, dict] = {}
+    passages: dict[int, Passage] = {}
     for ranking in rankings:
         for hit in ranking:
-            old = merged.get(hit.passage.id)
-            merged[hit.passage.id] = hit if old is None else replace(
-                old,
-                dense=old.dense if old.dense is not None else hit.dense,
-                keyword=old.keyword if old.keyword is not None else hit.keyword,
-                rank_dense=old.rank_dense if old.rank_dense is not None else hit.rank_dense,
-                rank_keyword=old.rank_keyword if old.rank_keyword is not None else hit.rank_keyword,
-            )
-    return list(merged.values())
+            pid = hit.passage.id
+            passages[pid] = hit.passage
+            fields = merged.setdefault(pid, {"score": hit.score})
+            for name in ("dense", "keyword", "rank_dense", "rank_keyword"):
+                value = getattr(hit, name)
+                if value is not None and fields.get(name) is None:
+                    fields[name] = value
+    return [Hit(passage=passages[pid], **fields) for pid, fields in merged.items()]
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+def bigrams(passage: Passage) -> frozenset[str]:
+    text = passage.search_text
+    return frozenset({text[i : i + 2] for i in range(len(text) - 1)} or {text})
 
 
-def dedupe(hits: Sequence[Hit], threshold: float, limit: int | None = None) -> list[Hit]:
+def dedupe(
+    hits: Sequence[Hit], threshold: float, limit: int | None = None, grams: Callable[[Passage], frozenset[str]] = bigrams
+) -> list[Hit]:
     """Drop hits whose text mostly repeats a better-ranked hit (character-bigram overlap)."""
-    kept: list[tuple[Hit, set[str]]] = []
+    kept: list[tuple[Hit, frozenset[str]]] = []
     for hit in hits:
         if limit is not None and len(kept) >= limit:
             break
-        grams = _bigrams(hit.passage.search_text)
-        if any(len(grams & other) / min(len(grams), len(other)) >= threshold for _, other in kept):
+        mine = grams(hit.passage)
+        if any(len(mine & other) / min(len(mine), len(other)) >= threshold for _, other in kept):
             continue
-        kept.append((hit, grams))
+        kept.append((hit, mine))
     return [hit for hit, _ in kept]

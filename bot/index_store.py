@@ -222,6 +222,9 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
 
 def load_build(folder: Path) -> LoadedIndex:
     """Load and verify one build folder."""
+    # A flat index of a few thousand vectors is searched fastest on one thread; FAISS's
+    # OpenMP workers would otherwise spin between questions and slow the embedder down.
+    faiss.omp_set_num_threads(1)
     manifest = read_manifest(folder)
     verify_files(folder, manifest)
     vectors_path = folder / VECTORS

@@ -48,10 +48,9 @@ class Query:
 
     @property
     def dense_text(self) -> str:
-        """The text embedded for dense search: the question plus its first official terms."""
-        if not self.expansions:
-            return self.text
-        return f"{self.text} {' '.join(self.expansions[:4])}"
+        """The text embedded for dense search: the question itself (the keyword side gets
+        the expansions; adding them here made the embedding slower and no better)."""
+        return self.text
 
 
 class QueryAnalyzer:
@@ -61,6 +60,13 @@ class QueryAnalyzer:
         self.terms = terms
         self.tokenizer = tokenizer
         self.alias_to_regions = _region_aliases(regions, aliases or {})
+        self._term_tokens: dict[str, tuple[str, ...]] = {}  # official terms come from a fixed table
+
+    def _tokens_of(self, term: str) -> tuple[str, ...]:
+        tokens = self._term_tokens.get(term)
+        if tokens is None:
+            tokens = self._term_tokens[term] = tuple(self.tokenizer.tokens(term))
+        return tokens
 
     def analyze(self, question: str, *, region: str | None = None) -> Query:
         """Normalise, strip filler, fix typos, expand terms and find the district."""
@@ -78,7 +84,7 @@ class QueryAnalyzer:
             for w in words
         }
         parts = {w: tuple(p for p in self.tokenizer.tokens(w) if p != w and len(p) > 1) for w in words if len(w) > 2}
-        extra = [tok for term in expansions for tok in self.tokenizer.tokens(term)]
+        extra = [tok for term in expansions for tok in self._tokens_of(term)]
         if region:
             regions = tuple(dict.fromkeys((*regions, *self.find_regions(normalize(region))[0], region)))
         return Query(

@@ -21,18 +21,26 @@ class Terms:
     dictionary: tuple[str, ...] = ()
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     typos: dict[str, str] = field(default_factory=dict)
+    # Longest first, so 老师补课 is matched before 补课; computed once.
+    _phrases: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _wrong: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_phrases", tuple(sorted(self.expansions, key=len, reverse=True)))
+        object.__setattr__(self, "_wrong", tuple(sorted(self.typos, key=len, reverse=True)))
 
     def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
         """(colloquial phrase, official terms) for each phrase in normalised `text`, longest first."""
         found = []
         covered = text
         official = [w for w in self.dictionary if w in text]
-        for phrase in sorted(self.expansions, key=len, reverse=True):
+        for phrase in self._phrases:
+            if phrase not in covered:
+                continue
             if any(phrase in word and phrase != word for word in official):
                 continue  # 补课 inside 有偿补课 is already the reports' own word
-            if phrase in covered:
-                covered = covered.replace(phrase, "\x00" * len(phrase))
-                found.append((phrase, self.expansions[phrase]))
+            covered = covered.replace(phrase, "\x00" * len(phrase))
+            found.append((phrase, self.expansions[phrase]))
         return found
 
     def expand(self, text: str) -> list[str]:
@@ -40,8 +48,9 @@ class Terms:
         return list(dict.fromkeys(t for _, targets in self.matches(text) for t in targets))
 
     def fix_typos(self, text: str) -> str:
-        for wrong in sorted(self.typos, key=len, reverse=True):
-            text = text.replace(wrong, self.typos[wrong])
+        for wrong in self._wrong:
+            if wrong in text:
+                text = text.replace(wrong, self.typos[wrong])
         return text
 
 

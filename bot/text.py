@@ -48,8 +48,9 @@ def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text) if text else text
 
 
+@lru_cache(maxsize=4096)
 def to_script(text: str, script: Script) -> str:
-    """Convert `text` into `script` (the parent's)."""
+    """Convert `text` into `script` (the parent's); repeated labels and quotes are cached."""
     return to_traditional(text) if script == "traditional" else to_simplified(text)
 
 
