@@ -21,6 +21,7 @@ _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|%|％|万|亿|个|所|次|项|名|
 _HOTLINE = re.compile(r"电话|热线|举报|投诉|信箱|监督|回复")
 
 NOT_COVERED = "抱歉,现有的区县“双减”报告里没有找到与这个问题直接相关的内容,我不想凭空回答。您可以换个说法再问,或联系下面的热线和当地教育部门。"
+GREETING = "您好!我根据各区县“双减”工作报告回答家长的问题。请直接写下您的问题,例如:课后服务怎么收费?作业太多找谁反映?周末还能补课吗?"
 NOTICE = "说明:以上内容摘自{region}的报告,各地规定不尽相同,具体请以当地教育局的规定为准。"
 FAQ_NOTICE = "说明:以上是{author}的答复,各地规定不尽相同,具体请以当地教育局的规定为准。"
 HOTLINE_HEAD = "咨询和投诉渠道:"
@@ -53,6 +54,11 @@ class AnswerComposer:
         self.hotlines = tuple(hotlines)
         self.style = style or AnswerStyle()
 
+    def greet(self, query: Query) -> Answer:
+        """A greeting or an empty message: invite the question, with examples."""
+        message = to_script(GREETING, query.script)
+        return Answer(query.original, True, query.script, message=message, text=message)
+
     def abstain(self, query: Query, hits: Sequence[Hit], confidence: float) -> Answer:
         """"Not covered", with the hotline directory; the ranked passages still travel along."""
         hotlines = self._hotlines(query, None, everything=True)
@@ -79,7 +85,11 @@ class AnswerComposer:
         the extra ones become "more" excerpts.
         """
         runs = [self._best_run(query, h.passage, self.style.max_lead_sentences) for h in hits[:LEAD_CANDIDATES]]
-        pick = max(range(len(runs)), key=lambda n: (runs[n][1] * RUNNER_UP_DISCOUNT**n, -n))
+        weighted = [score * RUNNER_UP_DISCOUNT**n for n, (_, score, _) in enumerate(runs)]
+        # A question that asks for a figure or a channel is led by a sentence that gives one,
+        # unless that sentence is clearly off the question.
+        eligible = [n for n, run in enumerate(runs) if run[2] and weighted[n] >= 0.5 * max(weighted)] or range(len(runs))
+        pick = max(eligible, key=lambda n: (weighted[n], -n))
         best = hits[pick].passage
         lead = Quote(_display(runs[pick][0], best, query.script), best, _citation(best, query.script))
         others = [h for n, h in enumerate(hits) if n != pick]
@@ -110,29 +120,29 @@ class AnswerComposer:
             extra_excerpts=extra,
         )
 
-    def _score(self, query: Query, sentence: str) -> float:
-        """IDF weight of the question's words (or their official terms) in the sentence, plus intent bonuses."""
+    def _score(self, query: Query, sentence: str) -> tuple[float, bool]:
+        """IDF weight of the question's words (or their official terms) in the sentence, plus an
+        intent bonus; and whether the sentence gives what the question asks for."""
         body = normalize(sentence)
         score = sum(
             self.stats.idf(w) for w in query.words if any(c in body for c in (w, *query.alternatives.get(w, ())))
         )
-        if query.wants_figure and _FIGURE.search(body):
-            score += INTENT_BONUS
-        if query.wants_hotline and _HOTLINE.search(body):
-            score += INTENT_BONUS
-        return score
+        intent = bool(
+            (query.wants_figure and _FIGURE.search(body)) or (query.wants_hotline and _HOTLINE.search(body))
+        )
+        return score + (INTENT_BONUS if intent else 0.0), intent
 
-    def _best_run(self, query: Query, passage: Passage, limit: int) -> tuple[str, float]:
-        """The best-scoring sentence (and, when it is short, the one after it) with its score."""
+    def _best_run(self, query: Query, passage: Passage, limit: int) -> tuple[str, float, bool]:
+        """The best sentence (and, when it is short, the one after it), its score, and its intent match."""
         sentences = split_sentences(passage.text)
         if not sentences:
-            return passage.text, 0.0
+            return passage.text, 0.0, False
         scores = [self._score(query, s) for s in sentences]
-        i = max(range(len(sentences)), key=lambda n: (scores[n], -n))
+        i = max(range(len(sentences)), key=lambda n: (scores[n][0], -n))
         chosen = [sentences[i]]
         while len(chosen) < limit and i + len(chosen) < len(sentences) and len("".join(chosen)) < 40:
             chosen.append(sentences[i + len(chosen)])
-        return "".join(chosen).strip(), scores[i]
+        return "".join(chosen).strip(), *scores[i]
 
     def _excerpt(self, query: Query, passage: Passage) -> str:
         text = passage.text if len(passage.text) <= 120 else self._best_run(query, passage, 2)[0]

@@ -125,6 +125,8 @@ class Service:
         k = top_k or self.config.retrieval.top_k
         ranking = self._rank(p, question, region, k)
         query, reports = ranking.query, ranking.reports
+        if not query.text:
+            return p.composer.greet(query)
         confidence = self.calibration.probability(ranking.features)
         ranked = tuple(reports[:k])
         faq = self._faq_match(ranking.dense)
