@@ -86,9 +86,12 @@ class AnswerComposer:
         """
         runs = [self._best_run(query, h.passage, self.style.max_lead_sentences) for h in hits[:LEAD_CANDIDATES]]
         weighted = [score * RUNNER_UP_DISCOUNT**n for n, (_, score, _) in enumerate(runs)]
-        # A question that asks for a figure or a channel is led by a sentence that gives one,
-        # unless that sentence is clearly off the question.
-        eligible = [n for n, run in enumerate(runs) if run[2] and weighted[n] >= 0.5 * max(weighted)] or range(len(runs))
+        # The district the parent named leads when it has a candidate; then a question that
+        # asks for a figure or a channel is led by a sentence that gives one, unless that
+        # sentence is clearly off the question.
+        eligible = [n for n in range(len(runs)) if hits[n].passage.region in query.regions] or list(range(len(runs)))
+        best = max(weighted[n] for n in eligible)
+        eligible = [n for n in eligible if runs[n][2] and weighted[n] >= 0.5 * best] or eligible
         pick = max(eligible, key=lambda n: (weighted[n], -n))
         best = hits[pick].passage
         lead = Quote(_display(runs[pick][0], best, query.script), best, _citation(best, query.script))
