@@ -165,6 +165,14 @@ def parse_ids(text: str, source: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def read_toml(path: Path, what: str, hint: str = "Fix the file and rebuild.") -> dict[str, Any]:
+    """Parse a TOML file; a syntax or encoding error is a ConfigError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}.", hint=hint) from exc
+
+
 def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
     """--config PATH, else $BOT_CONFIG, else ./config.toml."""
     chosen = path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
@@ -180,10 +188,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
             f"config file {file} does not exist.",
             hint="Pass --config PATH or set BOT_CONFIG to the project's config.toml.",
         )
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {file} is not valid TOML: {exc}.") from exc
+    data = read_toml(file, "config file", hint="Fix the file and try again.")
     root = _Section(data, file.name)
     base = file.parent
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.cleaning import clean_text
-from bot.config import CorpusSettings
+from bot.config import CorpusSettings, read_toml
 from bot.errors import ConfigError, CorpusError, DocumentError
 from bot.faq import load_faq
 from bot.readers import MB, SUPPORTED, read_document
@@ -105,10 +104,7 @@ def load_metadata(path: Path) -> dict[str, DocumentMeta]:
     if not path.exists():
         log.warning("no metadata file %s: titles and regions come from the reports themselves", path)
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"metadata file {path} is not valid TOML: {exc}.", hint="Fix the file and rebuild.") from exc
+    data = read_toml(path, "metadata file", hint="Fix the file and rebuild.")
     return {name: _meta(name, entry, path) for name, entry in data.items()}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import tomli_w
 
+from bot.config import read_toml
 from bot.errors import ConfigError, UsageError
 from bot.records import Passage, stable_id
 from bot.text import detect_script, normalize
@@ -31,10 +32,7 @@ def load_faq(path: Path) -> list[Passage]:
     """The FAQ entries as passages (kind "faq", text = question); a missing file means none."""
     if not path.exists():
         return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"FAQ file {path} is not valid TOML: {exc}.", hint="Fix the file and rebuild.") from exc
+    data = read_toml(path, "FAQ file", hint="Fix the file and rebuild.")
     entries = data.get("faq", [])
     if set(data) - {"faq"} or not isinstance(entries, list):
         raise ConfigError(f"{path}: every entry must be a [[faq]] table; found {sorted(set(data) - {'faq'}) or 'faq'}.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from bot.config import read_toml
 from bot.errors import ConfigError
 
 
@@ -86,10 +86,7 @@ def load_repairs(path: Path) -> Repairs:
     """Read and check `corpus/repairs.toml`; a missing file means no repairs."""
     if not path.exists():
         return Repairs()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"repair table {path} is not valid TOML: {exc}.", hint="Fix the file and rebuild.") from exc
+    data = read_toml(path, "repair table", hint="Fix the file and rebuild.")
     if set(data) - set(_FIELDS):
         raise ConfigError(f"{path}: unknown table(s) {sorted(set(data) - set(_FIELDS))}; use [[swap]] and [[headings]].")
     tables: dict[str, list[dict[str, Any]]] = {}

@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.config import read_toml
 from bot.errors import ConfigError
 from bot.text import normalize
 
@@ -58,10 +58,7 @@ def load_terms(path: Path) -> Terms:
     """Read and check the term table; a missing file means no terms."""
     if not path.exists():
         return Terms()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"term table {path} is not valid TOML: {exc}.", hint="Fix the file and try again.") from exc
+    data = read_toml(path, "term table", hint="Fix the file and try again.")
     words = data.get("dictionary", [])
     if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
         raise ConfigError(f"{path}: `dictionary` must be a list of words, got {words!r}.")
