@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.records import Script
+from bot.spelling import HomophoneCorrector
 from bot.terms import Terms
 from bot.text import Tokenizer, detect_script, normalize
 
@@ -43,6 +44,7 @@ class Query:
     alternatives: dict[str, tuple[str, ...]]  # word -> official terms that say the same
     parts: dict[str, tuple[str, ...]]  # long word -> its shorter parts (在职教师 -> 在职, 教师)
     regions: tuple[str, ...]  # region display names the question (or the parent) prefers
+    corrections: tuple[tuple[str, str], ...]  # (slip, word) pairs fixed by sound
     wants_figure: bool
     wants_hotline: bool
 
@@ -56,9 +58,17 @@ class Query:
 class QueryAnalyzer:
     """Turns a raw question into a `Query`. Thread-safe (the tokenizer locks)."""
 
-    def __init__(self, terms: Terms, tokenizer: Tokenizer, regions: Iterable[str], aliases: dict[str, Iterable[str]] | None = None) -> None:
+    def __init__(
+        self,
+        terms: Terms,
+        tokenizer: Tokenizer,
+        regions: Iterable[str],
+        aliases: dict[str, Iterable[str]] | None = None,
+        corrector: HomophoneCorrector | None = None,
+    ) -> None:
         self.terms = terms
         self.tokenizer = tokenizer
+        self.corrector = corrector
         self.alias_to_regions = _region_aliases(regions, aliases or {})
         self._term_tokens: dict[str, tuple[str, ...]] = {}  # official terms come from a fixed table
 
@@ -74,6 +84,9 @@ class QueryAnalyzer:
             raise TypeError(f"question must be a string, got {type(question).__name__}")
         script = detect_script(question)
         text = self.terms.fix_typos(strip_filler(normalize(question)))
+        corrections: tuple[tuple[str, str], ...] = ()
+        if self.corrector is not None:
+            text, corrections = self.corrector.correct(text)
         regions, topic = self.find_regions(text)
         matches = self.terms.matches(topic)
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
@@ -98,6 +111,7 @@ class QueryAnalyzer:
             alternatives={w: alts for w, alts in alternatives.items() if alts},
             parts={w: ps for w, ps in parts.items() if ps},
             regions=regions,
+            corrections=corrections,
             wants_figure=any(w in text for w in _FIGURE_WORDS),
             wants_hotline=any(w in text for w in _HOTLINE_WORDS) or any(w in expansions for w in ("举报电话",)),
         )

@@ -27,7 +27,8 @@ from bot.index_status import index_status
 from bot.query import Query, QueryAnalyzer
 from bot.records import Answer, Hit
 from bot.retrieval import DenseRetriever, KeywordRetriever
-from bot.terms import load_terms
+from bot.spelling import HomophoneCorrector
+from bot.terms import Terms, load_terms
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class Service:
         stats = TermStatistics(index.ordered)
         return Pipeline(
             index=index,
-            analyzer=QueryAnalyzer(terms, index.tokenizer, regions, _aliases(cfg)),
+            analyzer=QueryAnalyzer(terms, index.tokenizer, regions, _aliases(cfg), _corrector(terms, index)),
             dense=DenseRetriever(index, self.embedder, top_k=cfg.retrieval.candidates),
             keyword=KeywordRetriever(index, top_k=cfg.retrieval.candidates),
             fuser=HybridFuser(
@@ -177,6 +178,12 @@ class Service:
             return report
         finally:
             self._rebuild_lock.release()
+
+
+def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
+    """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
+    vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
+    return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered))
 
 
 def _aliases(config: Config) -> dict[str, tuple[str, ...]]:

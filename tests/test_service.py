@@ -131,3 +131,12 @@ def test_ask_warns_when_the_corpus_changed_since_the_build(project: Path, capsys
     capsys.readouterr()
     assert main(["ask", "--config", str(project), "双减假是什么"]) == 0
     assert "corpus/ changed since the index was built" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("typed", "fact"),
+    [("课后服误怎么收费", "2元/课时"), ("举报电化是多少", "举报电话"), ("老师有尝补课怎么办", "有偿补课")],
+)
+def test_pinyin_slips_still_find_the_rule(shipped_service: Service, typed: str, fact: str) -> None:
+    answer = shipped_service.ask(typed)
+    assert not answer.abstained and fact in answer.text

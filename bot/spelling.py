@@ -1,0 +1,81 @@
+"""Homophone slips from pinyin input: 课后服误 → 课后服务, 举报电化 → 举报电话, 补科 → 补课.
+
+Parents type with a pinyin keyboard and pick the wrong character of the same sound,
+often with their dialect's merged sounds (zh/z, ch/c, sh/s, n/l, -ng/-n: 结束 typed as
+借宿). A stretch of the question that never occurs in the reports but sounds like a
+word of the domain vocabulary (the jieba dictionary and the term table) is replaced by
+that word. Stretches the reports do contain are never touched, so a real word is not
+"corrected" into another.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+# Sounds that many southern speakers (and their typing) do not tell apart.
+_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
+_FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"))
+MIN_LEN, MAX_LEN = 2, 6
+
+
+@lru_cache(maxsize=16384)
+def fuzzy_sound(char: str) -> str:
+    """The toneless pinyin of one character with easily confused sounds merged."""
+    sound = lazy_pinyin(char, style=Style.NORMAL)[0]
+    for long, short in _INITIALS:
+        if sound.startswith(long):
+            sound = short + sound[len(long) :]
+            break
+    for long, short in _FINALS:
+        if sound.endswith(long):
+            sound = sound[: -len(long)] + short
+            break
+    return sound
+
+
+def sound_key(word: str) -> str:
+    return " ".join(fuzzy_sound(ch) for ch in word)
+
+
+class HomophoneCorrector:
+    """Replaces stretches that sound like a domain word but are not in the reports."""
+
+    def __init__(self, vocabulary: Iterable[str], corpus_text: str) -> None:
+        self.corpus_text = corpus_text
+        self.by_sound: dict[str, str] = {}
+        for word in sorted(set(vocabulary), key=lambda w: (-corpus_text.count(w), w)):
+            if MIN_LEN <= len(word) <= MAX_LEN and _HAN.match(word):
+                self.by_sound.setdefault(sound_key(word), word)  # the word the reports use most wins
+        self.known = frozenset(self.by_sound.values())
+
+    def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """`text` with slips replaced (longest stretch first), and the (slip, word) pairs."""
+        fixes: list[tuple[str, str]] = []
+        i = 0
+        out = []
+        while i < len(text):
+            for size in range(min(MAX_LEN, len(text) - i), MIN_LEN - 1, -1):
+                stretch = text[i : i + size]
+                word = self._replacement(stretch)
+                if word:
+                    fixes.append((stretch, word))
+                    out.append(word)
+                    i += size
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out), tuple(fixes)
+
+    def _replacement(self, stretch: str) -> str | None:
+        if stretch in self.known or not _HAN.match(stretch):
+            return None
+        word = self.by_sound.get(sound_key(stretch))
+        if not word or stretch in self.corpus_text:  # the reports' own words are never "slips"
+            return None
+        return word
