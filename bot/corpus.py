@@ -67,7 +67,7 @@ def load_corpus(settings: CorpusSettings) -> CorpusLoad:
             if not text.strip():
                 raise DocumentError(str(path), "no text left after removing page boilerplate")
         except DocumentError as exc:
-            log.warning("skipping %s", exc)
+            log.info("skipping %s", exc)  # the caller reports every skipped file
             skipped.append(exc)
             continue
         meta = metadata.get(path.name) or fallback_meta(path, text)

@@ -37,7 +37,7 @@ class DocumentError(BotError):
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}", hint="Fix or remove the file, then rebuild the index.")
+        super().__init__(f"{path}: {reason}.", hint="Fix or remove the file, then rebuild the index.")
 
 
 class CorpusError(BotError):
