@@ -1,5 +1,8 @@
 """Command line: `python -m bot index build|status`, `ask`, `eval`, `chat`, `run`.
 
+`python -m bot` alone runs the main job: the Telegram bot when TELEGRAM_BOT_TOKEN is
+set, otherwise a conversation in the terminal over the same answers.
+
 Exit codes: 0 success, 1 failure, 2 user error (bad config, arguments or input).
 Heavy modules are imported inside each command so `--help` stays instant.
 """
@@ -9,11 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import Config, load_config
+from bot.config import TOKEN_ENV, Config, load_config
 from bot.errors import BotError, UsageError
 
 log = logging.getLogger("bot")
@@ -28,8 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if not getattr(args, "handler", None):
-        parser.print_help(sys.stderr)
-        return 2
+        if getattr(args, "command_group", None):  # `python -m bot index` without an action
+            parser.print_help(sys.stderr)
+            return 2
+        # No command: the main job. The Telegram bot when a token is set, else a terminal chat.
+        if os.environ.get(TOKEN_ENV):
+            args.handler = cmd_run
+        else:
+            print(f"{TOKEN_ENV} is not set: starting a conversation in the terminal (see README to run on Telegram).", file=sys.stderr)
+            args.handler = cmd_chat
     try:
         config = load_config(args.config)
         return args.handler(config, args)
@@ -51,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(metavar="COMMAND")
 
     index = commands.add_parser("index", help="build or inspect the search index", parents=[common])
+    index.set_defaults(command_group="index")
     index_commands = index.add_subparsers(metavar="ACTION")
     build = index_commands.add_parser("build", help="(re)build the index from corpus/", parents=[common])
     build.add_argument("--no-progress", action="store_true", help="no progress bar")

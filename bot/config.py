@@ -17,6 +17,7 @@ from bot.records import Hotline
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "BOT_CONFIG"
 ADMIN_IDS_ENV = "BOT_ADMIN_IDS"
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 
 
 @dataclass(frozen=True)

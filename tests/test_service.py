@@ -140,3 +140,12 @@ def test_ask_warns_when_the_corpus_changed_since_the_build(project: Path, capsys
 def test_pinyin_slips_still_find_the_rule(shipped_service: Service, typed: str, fact: str) -> None:
     answer = shipped_service.ask(typed)
     assert not answer.abstained and fact in answer.text
+
+
+def test_no_command_without_a_token_is_a_terminal_chat(shipped_config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("课后服务几点结束\nq\n"))
+    assert main(["--config", str(shipped_config)]) == 0
+    out, err = capsys.readouterr()
+    assert "TELEGRAM_BOT_TOKEN is not set" in err
+    assert "不早于家长下班时间" in out
