@@ -86,7 +86,7 @@ class QueryAnalyzer:
         text = self.terms.fix_typos(strip_filler(normalize(question)))
         corrections: tuple[tuple[str, str], ...] = ()
         if self.corrector is not None:
-            text, corrections = self.corrector.correct(text)
+            text, corrections = self.corrector.correct(text, self.tokenizer.spans(text))
         regions, topic = self.find_regions(text)
         matches = self.terms.matches(topic)
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))

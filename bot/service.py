@@ -183,7 +183,7 @@ class Service:
 def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
     """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
     vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
-    return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered))
+    return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered), index.tokenizer.frequency)
 
 
 def _aliases(config: Config) -> dict[str, tuple[str, ...]]:

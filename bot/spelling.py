@@ -11,7 +11,7 @@ that word. Stretches the reports do contain are never touched, so a real word is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
@@ -21,6 +21,8 @@ _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"))
 MIN_LEN, MAX_LEN = 2, 6
+# A word this common in jieba's dictionary (借宿 140, 房价 655, 该 > 10000) is not taken for a slip.
+COMMON_WORD = 300
 
 
 @lru_cache(maxsize=16384)
@@ -43,26 +45,41 @@ def sound_key(word: str) -> str:
 
 
 class HomophoneCorrector:
-    """Replaces stretches that sound like a domain word but are not in the reports."""
+    """Replaces stretches that sound like a domain word but are not in the reports.
 
-    def __init__(self, vocabulary: Iterable[str], corpus_text: str) -> None:
+    `frequency` says how common a word is (jieba's dictionary). A stretch must start and
+    end on word boundaries (服务怎么 never yields 务怎 ~ 无证); a two-character stretch
+    must not be a word at all (房价 is not a slip for 放假); in a longer one, the words
+    holding the changed characters must be rare (家长该 is not a slip for 家长改).
+    """
+
+    def __init__(self, vocabulary: Iterable[str], corpus_text: str, frequency: Callable[[str], int] = lambda _: 0) -> None:
         self.corpus_text = corpus_text
+        self.frequency = frequency
         self.by_sound: dict[str, str] = {}
         for word in sorted(set(vocabulary), key=lambda w: (-corpus_text.count(w), w)):
             if MIN_LEN <= len(word) <= MAX_LEN and _HAN.match(word):
                 self.by_sound.setdefault(sound_key(word), word)  # the word the reports use most wins
         self.known = frozenset(self.by_sound.values())
 
-    def correct(self, text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """`text` with slips replaced (longest stretch first), and the (slip, word) pairs."""
+    def correct(self, text: str, spans: Sequence[tuple[str, int, int]] | None = None) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """`text` with slips replaced (longest stretch first), and the (slip, word) pairs.
+
+        `spans` are the tokenizer's (word, start, end); without them every offset is a boundary.
+        """
+        spans = list(spans) if spans is not None else [(ch, n, n + 1) for n, ch in enumerate(text)]
+        starts = {start: (word, end) for word, start, end in spans}
+        ends = {end for _, _, end in spans} | {0}
         fixes: list[tuple[str, str]] = []
         i = 0
         out = []
         while i < len(text):
             for size in range(min(MAX_LEN, len(text) - i), MIN_LEN - 1, -1):
+                if i not in starts or i + size not in ends:
+                    continue
                 stretch = text[i : i + size]
                 word = self._replacement(stretch)
-                if word:
+                if word and self._plausible_slip(stretch, word, i, starts):
                     fixes.append((stretch, word))
                     out.append(word)
                     i += size
@@ -79,3 +96,15 @@ class HomophoneCorrector:
         if not word or stretch in self.corpus_text:  # the reports' own words are never "slips"
             return None
         return word
+
+    def _plausible_slip(self, stretch: str, word: str, offset: int, starts: dict[int, tuple[str, int]]) -> bool:
+        if len(stretch) == MIN_LEN:
+            return self.frequency(stretch) == 0
+        changed = {offset + n for n, (a, b) in enumerate(zip(stretch, word)) if a != b}
+        position = offset
+        while position < offset + len(stretch):
+            token, end = starts[position]
+            if changed & set(range(position, end)) and self.frequency(token) >= COMMON_WORD:
+                return False
+            position = end
+        return True

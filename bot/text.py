@@ -131,6 +131,17 @@ class Tokenizer:
             words = self._jieba.lcut(text)
         return [w for w in words if _is_word(w)]
 
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """jieba's precise-mode words of `text` with their start and end offsets."""
+        with self._lock:
+            return list(self._jieba.tokenize(text))
+
+    def frequency(self, word: str) -> int:
+        """How common `word` is in jieba's dictionary (0 for a non-word)."""
+        with self._lock:
+            self._jieba.check_initialized()
+            return int(self._jieba.FREQ.get(word) or 0)
+
     def content_words(self, text: str) -> list[str]:
         """Meaningful whole words of normalised text: jieba's precise mode without stopwords."""
         return [w.lower() for w in self.cut(text) if w not in STOPWORDS]

@@ -149,3 +149,12 @@ def test_no_command_without_a_token_is_a_terminal_chat(shipped_config: Path, mon
     out, err = capsys.readouterr()
     assert "TELEGRAM_BOT_TOKEN is not set" in err
     assert "不早于家长下班时间" in out
+
+
+@pytest.mark.parametrize(
+    ("question", "in_lead"),
+    [("课后服务怎么收费?", "2元/课时"), ("作业太多找谁反映?", "举报"), ("周末还能补课吗?", "休息日")],
+)
+def test_the_guides_example_questions_lead_with_the_rule(shipped_service: Service, question: str, in_lead: str) -> None:
+    answer = shipped_service.ask(question)
+    assert in_lead in answer.quotes[0].text, answer.text

@@ -48,3 +48,26 @@ def test_merged_sounds_share_a_key() -> None:
     assert sound_key("结束") == sound_key("借宿")
     assert sound_key("服务") == sound_key("服误")
     assert sound_key("课程") != sound_key("可以")
+
+
+def test_a_stretch_must_sit_on_word_boundaries() -> None:
+    corrector = HomophoneCorrector(["无证"], "")
+    spans = [("课后服务", 0, 4), ("怎么", 4, 6), ("收费", 6, 8)]
+    # 务怎 (wu zen) sounds like 无证 (wu zheng) once zh/z and eng/en merge, but crosses words.
+    assert corrector.correct("课后服务怎么收费", spans) == ("课后服务怎么收费", ())
+
+
+def test_common_words_are_not_taken_for_slips() -> None:
+    frequency = {"房价": 655, "该": 20000}.get
+    corrector = HomophoneCorrector(["放假", "家长改"], "", lambda w: frequency(w) or 0)
+    assert corrector.correct("房价最高", [("房价", 0, 2), ("最高", 2, 4)])[1] == ()
+    assert corrector.correct("家长该怎么办", [("家长", 0, 2), ("该", 2, 3), ("怎么办", 3, 6)])[1] == ()
+    assert corrector.correct("补科", [("补科", 0, 2)]) == ("补科", ())  # no vocabulary word sounds like it
+
+
+def test_with_the_real_tokenizer(shipped_service) -> None:
+    analyzer = shipped_service.pipeline.analyzer
+    assert analyzer.analyze("课后服务怎么收费?").corrections == ()
+    assert analyzer.analyze("哪个城市的房价最高").corrections == ()
+    assert analyzer.analyze("孩子厌学不想上学怎么办").corrections == ()
+    assert analyzer.analyze("课后服务几点借宿").text == "课后服务几点结束"
