@@ -25,6 +25,7 @@ jieba.setLogLevel(logging.WARNING)
 _PINYIN = "a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 PINYIN_GLOSS = re.compile(rf"(?<=[\u3400-\u9fff])[(（]([{_PINYIN}]{{1,8}})[)）]")
 _SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?%?$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # Characters dropped when comparing texts for key matching: whitespace and punctuation.
 _NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -102,7 +103,9 @@ STOPWORDS = frozenset(
     吗 呢 这 那 这个 那个 这些 那些 一个 个 些 等 上 下 中 里 后 前 时 年 月 日 之 其 该 各 为 以 并 而 于 由
     现在 如果 因为 所以 但是 可是 还是 已经 一直 怎么办 咋 咋办 咋样 去 来 带 好 好不好 行不行 行吗 可以吗
     有没有 是不是 算不算 算 会不会 要不要 用不用 大概 一般 经常 总是 平时 到底 真的 还能 能否 得 着 过 啦 哈
-    啥子 么样 一些 有些 这样 那样 这么 那么 多 呗 谁 找 意思 是什么意思 """.split()
+    啥子 么样 一些 有些 这样 那样 这么 那么 多 呗 谁 找 意思 是什么意思 我家 俺家 说 每个 每次 每天 天天 正常 合理
+    一年级 二年级 三年级 四年级 五年级 六年级 七年级 八年级 九年级 初一 初二 初三 高一 高二 高三
+    处理 解决 办 咋整 """.split()
 )
 
 
@@ -143,8 +146,9 @@ class Tokenizer:
             return int(self._jieba.FREQ.get(word) or 0)
 
     def content_words(self, text: str) -> list[str]:
-        """Meaningful whole words of normalised text: jieba's precise mode without stopwords."""
-        return [w.lower() for w in self.cut(text) if w not in STOPWORDS]
+        """Meaningful whole words of normalised text: jieba's precise mode without stopwords
+        or bare numbers (a parent's 11点 or 200块 is their case, not a word to look up)."""
+        return [w.lower() for w in self.cut(text) if w not in STOPWORDS and not _NUMBER.match(w)]
 
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of already-normalised text."""
