@@ -19,6 +19,7 @@ from bot.build import BuildReport, build_index
 from bot.confidence import Calibration, features, load_calibration
 from bot.coverage import TermStatistics
 from bot.config import Config
+from bot.corpus import load_metadata
 from bot.embedder import Embedder, make_embedder
 from bot.errors import BuildBusyError, IndexCorruptError, IndexMissingError
 from bot.fusion import FusionWeights, HybridFuser, merge_candidates
@@ -188,8 +189,4 @@ def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
 
 def _aliases(config: Config) -> dict[str, tuple[str, ...]]:
     """Region aliases admins wrote in corpus/documents.toml (region name → aliases)."""
-    try:
-        from bot.corpus import load_metadata
-    except ImportError:
-        return {}
     return {meta.region: meta.aliases for meta in load_metadata(config.corpus.metadata).values()}
