@@ -27,10 +27,10 @@ from bot.config import Config
 from bot.corpus import load_passages
 from bot.embedder import Embedder, make_embedder, model_id_for, normalize_rows
 from bot.embedding_cache import EmbeddingCache
-from bot.errors import BotError, BuildBusyError, BuildError, CorpusError, DocumentError, EmbedderError
+from bot.errors import BotError, BuildBusyError, BuildError, CorpusError, DocumentError, EmbedderError, IndexCorruptError
 from bot.index_store import (
     BUILDS, CACHE_FILE, CURRENT, FORMAT_VERSION, KEYWORD, LOCK_FILE, MANIFEST, PARTIAL, PASSAGES, VECTORS,
-    corpus_fingerprint, file_sha256, fsync_dir, read_current, set_current,
+    corpus_fingerprint, file_sha256, fsync_dir, load_build, read_current, set_current,
 )
 from bot.keyword_index import KeywordIndex
 from bot.records import Passage
@@ -91,6 +91,11 @@ def build_index(config: Config, *, embedder: Embedder | None = None, progress: P
             raise BuildError(f"cannot write the new index into {partial}: {exc}.", hint="The previous index is still serving.") from exc
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
+            raise
+        try:
+            load_build(builds / build_id)  # what was written must load before it serves
+        except IndexCorruptError:
+            shutil.rmtree(builds / build_id, ignore_errors=True)
             raise
         set_current(index_dir, build_id)
         prune_builds(index_dir, config.index.keep_previous)

@@ -1,7 +1,9 @@
 """Who may do what, and how often: roles by Telegram user id, the per-user question limit,
-and the logging filter that keeps secrets (the bot token) out of every log line.
+and the logging filter that keeps secrets (the bot token, the webhook secret, the log
+salt) out of every log line, traceback and warning.
 
-The role check lives here and nowhere else; handlers ask `Roles.allows`.
+Roles are decided here (`Roles.allows`, by user id only) and applied in one place,
+`telegram_state.requires`, which every staff and admin handler is wrapped in.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import enum
 import logging
 import re
+import sys
+import threading
 import time
 import urllib.parse
 from collections import deque
@@ -136,3 +140,23 @@ def install_redaction(secrets: Iterable[str], logger: logging.Logger | None = No
     for handler in logger.handlers:
         handler.addFilter(redactor)
     return redactor
+
+
+def log_uncaught_exceptions(logger: logging.Logger | None = None) -> None:
+    """Send uncaught exceptions (main and worker threads) and warnings through logging, so
+    the redacting filter sees them too instead of Python printing them raw to stderr."""
+    logger = logger or logging.getLogger("bot")
+    logging.captureWarnings(True)
+
+    def main_hook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)  # type: ignore[arg-type]
+            return
+        logger.critical("uncaught exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread else "?"
+        logger.critical("uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))  # type: ignore[arg-type]
+
+    sys.excepthook = main_hook
+    threading.excepthook = thread_hook

@@ -1,8 +1,10 @@
 """SQLite (WAL) store for the Telegram side: feedback, user settings, FAQ proposals, question log.
 
 Every write commits on its own, so a crash loses nothing already acknowledged. User ids
-are kept only as salted hashes (salt from BOT_LOG_SALT, else a 0600 file next to the
-database). A locked, read-only or broken database never stops the bot answering: the
+(parents, staff and admins alike) are kept only as salted hashes (HMAC-SHA256 keyed by
+BOT_LOG_SALT, else by a 0600 file next to the database): no raw Telegram id is written
+to the file. Every statement is a constant with `?` parameters. A locked, read-only or
+broken database never stops the bot answering: the
 parent-facing calls log the failure and return a neutral value; only the admin reports
 (`bot.storage_admin`) raise StorageError so an admin learns why they are empty.
 Staff and admin data (the FAQ queue, statistics) live in `bot.storage_admin`.
@@ -73,16 +75,32 @@ CREATE TABLE IF NOT EXISTS user_settings (
 CREATE TABLE IF NOT EXISTS faq_proposals (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     ts REAL NOT NULL,
-    author_id INTEGER NOT NULL,
+    author_id NOT NULL,  -- the staff member's salted hash (Store.user_hash), never the raw id
     author TEXT NOT NULL,
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
     region TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL CHECK (status IN ('pending', 'approving', 'approved', 'rejected')),
-    decided_by INTEGER,
+    decided_by,  -- the deciding admin's salted hash
     decided_ts REAL
 );
 """
+
+
+_SET_REGION = (
+    "INSERT INTO user_settings (user_hash, region, updated) VALUES (?, ?, ?)"
+    " ON CONFLICT(user_hash) DO UPDATE SET region = excluded.region, updated = excluded.updated"
+)
+_SET_SCRIPT = (
+    "INSERT INTO user_settings (user_hash, script, updated) VALUES (?, ?, ?)"
+    " ON CONFLICT(user_hash) DO UPDATE SET script = excluded.script, updated = excluded.updated"
+)
+_PURGE = (
+    "DELETE FROM question_log WHERE ts < ?",
+    "DELETE FROM answers WHERE ts < ?",
+    "DELETE FROM feedback WHERE ts < ?",
+    "DELETE FROM faq_proposals WHERE ts < ? AND status IN ('approved', 'rejected')",
+)
 
 
 class Vote(enum.Enum):
@@ -198,7 +216,7 @@ class Store:
         try:
             with self._cursor() as conn:
                 return conn.execute(sql, params).rowcount
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: text SQLite cannot take
             log.warning("storage: could not %s (%s); going on without it.", what, exc)
             return None
 
@@ -207,7 +225,7 @@ class Store:
         try:
             with self._cursor() as conn:
                 return conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:
             log.warning("storage: could not %s (%s).", what, exc)
             return None
 
@@ -216,7 +234,7 @@ class Store:
         try:
             with self._cursor() as conn:
                 return conn.execute(sql, params).lastrowid
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:
             log.warning("storage: could not %s (%s).", what, exc)
             return None
 
@@ -270,21 +288,10 @@ class Store:
         return UserSettings(*rows[0]) if rows else UserSettings()
 
     def set_region(self, user_id: int, region: str | None) -> bool:
-        return self._upsert(user_id, "region", region)
+        return self.write("save the user's region", _SET_REGION, (self.user_hash(user_id), region, self.clock())) is not None
 
     def set_script(self, user_id: int, script: str) -> bool:
-        return self._upsert(user_id, "script", script)
-
-    def _upsert(self, user_id: int, column: str, value: str | None) -> bool:
-        if column not in ("region", "script"):  # the column name is ours, never user input
-            raise StorageError(f"unknown user setting {column!r}.")
-        changed = self.write(
-            f"save the user's {column}",
-            f"INSERT INTO user_settings (user_hash, {column}, updated) VALUES (?, ?, ?)"
-            f" ON CONFLICT(user_hash) DO UPDATE SET {column} = excluded.{column}, updated = excluded.updated",
-            (self.user_hash(user_id), value, self.clock()),
-        )
-        return changed is not None
+        return self.write("save the user's script", _SET_SCRIPT, (self.user_hash(user_id), script, self.clock())) is not None
 
     # -- retention ---------------------------------------------------------------------
 
@@ -294,7 +301,6 @@ class Store:
         self._last_purge = now
         cutoff = now - self.retention_days * 86400
         removed = 0
-        for table, extra in (("question_log", ""), ("answers", ""), ("feedback", ""), ("faq_proposals", " AND status IN ('approved', 'rejected')")):
-            changed = self.write(f"apply retention to {table}", f"DELETE FROM {table} WHERE ts < ?{extra}", (cutoff,))
-            removed += changed or 0
+        for sql in _PURGE:
+            removed += self.write("apply the retention period", sql, (cutoff,)) or 0
         return removed

@@ -18,7 +18,7 @@ _PROPOSAL = "SELECT id, ts, author_id, author, question, answer, region, status 
 class FaqProposal:
     id: int
     ts: float
-    author_id: int  # staff are named people; their id is kept to credit and notify them
+    author_hash: str  # the staff member's salted hash; they are credited by name
     author: str
     question: str
     answer: str
@@ -62,17 +62,17 @@ def propose_faq(store: Store, author_id: int, author: str, question: str, answer
     return store.insert(
         "save the FAQ proposal",
         "INSERT INTO faq_proposals (ts, author_id, author, question, answer, region, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-        (store.clock(), author_id, author, question, answer, region),
+        (store.clock(), store.user_hash(author_id), author, question, answer, region),
     )
 
 
 def faq_proposal(store: Store, proposal_id: int) -> FaqProposal | None:
-    rows = store.read("read the FAQ proposal", f"{_PROPOSAL} WHERE id = ?", (proposal_id,))
+    rows = store.read("read the FAQ proposal", _PROPOSAL + " WHERE id = ?", (proposal_id,))
     return FaqProposal(*rows[0]) if rows else None
 
 
 def pending_faqs(store: Store, limit: int = 10) -> list[FaqProposal]:
-    rows = store.read("list pending FAQ proposals", f"{_PROPOSAL} WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,))
+    rows = store.read("list pending FAQ proposals", _PROPOSAL + " WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,))
     if rows is None:
         raise _unreadable(store, "FAQ proposals")
     return [FaqProposal(*row) for row in rows]
@@ -80,7 +80,7 @@ def pending_faqs(store: Store, limit: int = 10) -> list[FaqProposal]:
 
 def claim_faq(store: Store, proposal_id: int, admin_id: int) -> FaqProposal | None:
     """pending → approving, atomically, so two admins cannot approve one entry twice."""
-    changed = store.write("claim the FAQ proposal", "UPDATE faq_proposals SET status = 'approving', decided_by = ? WHERE id = ? AND status = 'pending'", (admin_id, proposal_id))
+    changed = store.write("claim the FAQ proposal", "UPDATE faq_proposals SET status = 'approving', decided_by = ? WHERE id = ? AND status = 'pending'", (store.user_hash(admin_id), proposal_id))
     return faq_proposal(store, proposal_id) if changed else None
 
 
@@ -98,7 +98,7 @@ def reject_faq(store: Store, proposal_id: int, admin_id: int) -> FaqProposal | N
     changed = store.write(
         "reject the FAQ proposal",
         "UPDATE faq_proposals SET status = 'rejected', decided_by = ?, decided_ts = ? WHERE id = ? AND status = 'pending'",
-        (admin_id, store.clock(), proposal_id),
+        (store.user_hash(admin_id), store.clock(), proposal_id),
     )
     return faq_proposal(store, proposal_id) if changed else None
 

@@ -1,4 +1,5 @@
-"""Staff and admin commands: /faq proposals and their approval, /reindex, /stats, /unanswered.
+"""Staff and admin commands: /faq proposals and their approval, /reindex (command or the
+button under an uploaded report), /stats, /unanswered.
 
 Every handler here is gated by `requires` (telegram_state), the one place roles are checked.
 """
@@ -18,7 +19,7 @@ from bot.errors import BotError, BuildBusyError
 from bot.guard import Role
 from bot import storage_admin as queue
 from bot.storage_admin import FaqProposal
-from bot.telegram_render import plain
+from bot.telegram_render import clean_user_text, plain
 from bot.telegram_state import BotState, Context, blocking, requires
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 3.0  # seconds between progress edits (Telegram throttles edits)
 MAX_FAQ_QUESTION = 200
 MAX_FAQ_ANSWER = 2000
+MAX_LISTED_QUESTION = 80  # /unanswered shows 15 questions: keep the list far under 4,096 characters
 FAQ_USAGE = "用法:/faq 问题 | 答案(可选:| 适用地区)\n例如:/faq 课后服务几点结束? | 本校课后服务于17:30结束,如需延时请联系班主任。"
 
 
@@ -43,7 +45,7 @@ def faq_buttons(proposal_id: int) -> InlineKeyboardMarkup:
 async def faq_propose(update: Update, context: Context) -> None:
     """/faq 问题 | 答案 [| 地区]: a staff member proposes an FAQ entry for admin approval."""
     message, user = update.effective_message, update.effective_user
-    parts = [p.strip() for p in (message.text or "").partition(" ")[2].split("|")]
+    parts = [p.strip() for p in clean_user_text(message.text or "").partition(" ")[2].split("|")]
     if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
         await message.reply_text(plain(FAQ_USAGE))
         return
@@ -52,7 +54,7 @@ async def faq_propose(update: Update, context: Context) -> None:
         await message.reply_text(f"问题最多 {MAX_FAQ_QUESTION} 字,答案最多 {MAX_FAQ_ANSWER} 字,请缩短后重新提交。")
         return
     store = context.bot_data.ready()[2]
-    proposal_id = await blocking(queue.propose_faq, store, user.id, user.full_name, question, answer, region)
+    proposal_id = await blocking(queue.propose_faq, store, user.id, clean_user_text(user.full_name), question, answer, region)
     if proposal_id is None:
         await message.reply_text("暂时无法保存,请稍后再试。")
         return
@@ -139,8 +141,12 @@ async def unanswered(update: Update, context: Context) -> None:
     if not rows:
         await update.effective_message.reply_text("最近 30 天没有未能回答或被点 👎 的问题。")
         return
-    lines = [f"{n}. {plain(r.question)} ×{r.count}(未答 {r.abstained},👎 {r.down})" for n, r in enumerate(rows, 1)]
+    lines = [f"{n}. {plain(_short(r.question))} ×{r.count}(未答 {r.abstained},👎 {r.down})" for n, r in enumerate(rows, 1)]
     await update.effective_message.reply_text("<b>最近 30 天未能回答或被点 👎 的问题</b>(按次数排序):\n" + "\n".join(lines) + "\n\n可用 /faq 问题 | 答案 补充常见问题。")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_LISTED_QUESTION else text[: MAX_LISTED_QUESTION - 1] + "…"
 
 
 @dataclass
@@ -163,6 +169,17 @@ class _Progress:
 @requires(Role.ADMIN)
 async def reindex(update: Update, context: Context) -> None:
     """/reindex: rebuild in the background, editing a progress message; one at a time."""
+    await _start_rebuild(update, context)
+
+
+@requires(Role.ADMIN)
+async def reindex_button(update: Update, context: Context) -> None:
+    """The 🔄 button under an uploaded report: the same as /reindex."""
+    await update.callback_query.answer()
+    await _start_rebuild(update, context)
+
+
+async def _start_rebuild(update: Update, context: Context) -> None:
     state = context.bot_data
     if state.rebuilding:
         await update.effective_message.reply_text("已有一个重建任务正在进行,请等它完成后再试。")

@@ -1,10 +1,12 @@
 """The Telegram application: secrets from the environment, all handler wiring in
 `build_application`, resources loaded in `post_init`, one error handler, and `run_bot`
-(long polling by default, a webhook by configuration).
+(long polling by default, a webhook by configuration). Rate limiting, retries and
+acknowledging updates only once answered live in `telegram_delivery`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -16,7 +18,6 @@ from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -29,9 +30,11 @@ from telegram.ext import (
 
 from bot import telegram_admin as admin
 from bot import telegram_handlers as parents
+from bot import telegram_upload as upload
 from bot.config import Config
-from bot.errors import ConfigError
-from bot.guard import RateGuard, Roles, install_redaction
+from bot.errors import BotError, ConfigError
+from bot.guard import RateGuard, Roles, install_redaction, log_uncaught_exceptions
+from bot.telegram_delivery import MESSAGES_PER_SECOND, AckingProcessor, Deliveries, Limiter, serve_polling
 from bot.telegram_render import label
 from bot.telegram_state import CONTEXT_TYPES, BotState, Context, blocking, user_script
 
@@ -43,6 +46,7 @@ SOMETHING_WRONG = "抱歉,处理您的消息时出了点问题,请稍后再试�
 PARENT_COMMANDS = [("start", "开始 / 示例问题"), ("help", "使用说明"), ("region", "选择您所在的地区"), ("ask", "提问(群聊中使用)")]
 STAFF_COMMANDS = [("faq", "提交常见问题:/faq 问题 | 答案")]
 ADMIN_COMMANDS = [("faq_pending", "审核常见问题"), ("reindex", "重建索引"), ("stats", "统计"), ("unanswered", "未能回答的问题")]
+CONCURRENT_UPDATES = 32  # updates handled at once; answering itself is bounded by the answer pool
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -89,19 +93,28 @@ def api_urls(base_url: str) -> tuple[str, str]:
     return f"{root}/bot", f"{root}/file/bot"
 
 
-def build_application(config: Config, token: str, *, base_url: str | None = None, service: object | None = None, store: object | None = None) -> Application:
+def build_application(
+    config: Config,
+    token: str,
+    *,
+    base_url: str | None = None,
+    service: object | None = None,
+    store: object | None = None,
+    messages_per_second: float = MESSAGES_PER_SECOND,
+) -> Application:
     """The whole bot: every handler, the error handler and the startup hooks, wired here.
 
     `service` and `store` may be given ready-made (tests share one index); otherwise
     `post_init` loads them from `config`.
     """
+    deliveries = Deliveries()
     builder = (
         ApplicationBuilder()
         .token(token)
         .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True), allow_sending_without_reply=True))
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(32)
+        .rate_limiter(Limiter(messages_per_second, max_retries=3))
+        .concurrent_updates(AckingProcessor(CONCURRENT_UPDATES, deliveries))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -111,6 +124,7 @@ def build_application(config: Config, token: str, *, base_url: str | None = None
     app = builder.build()
     state: BotState = app.bot_data
     state.config, state.service, state.store = config, service, store  # type: ignore[assignment]
+    state.deliveries = deliveries
     state.roles = Roles.from_settings(config.telegram)
     state.guard = RateGuard(config.telegram.user_questions_per_minute)
     state.inline_guard = RateGuard(3 * config.telegram.user_questions_per_minute)
@@ -129,12 +143,14 @@ def build_application(config: Config, token: str, *, base_url: str | None = None
             CommandHandler("reindex", admin.reindex, filters=new_message),
             CommandHandler("stats", admin.stats, filters=new_message),
             CommandHandler("unanswered", admin.unanswered, filters=new_message),
+            CallbackQueryHandler(admin.reindex_button, pattern=r"^reindex$"),
             CallbackQueryHandler(parents.vote, pattern=parents.VOTE_DATA),
             CallbackQueryHandler(parents.more, pattern=parents.MORE_DATA),
             CallbackQueryHandler(parents.region_chosen, pattern=parents.REGION_DATA),
             CallbackQueryHandler(admin.faq_decide, pattern=r"^f([ar]):(\d{1,9})$"),
             CallbackQueryHandler(parents.stale_button),
             InlineQueryHandler(parents.inline_query),
+            MessageHandler(new_message & private & filters.Document.ALL, upload.upload_report),
             MessageHandler(new_message & private & filters.FORWARDED, parents.forwarded_question),
             MessageHandler(new_message & private & filters.COMMAND, parents.unknown_command),
             MessageHandler(new_message & private & has_text, parents.private_question),
@@ -179,10 +195,11 @@ async def _publish_commands(app: Application, state: BotState) -> None:
 
 
 async def post_shutdown(app: Application) -> None:
-    """Close the store."""
-    store = app.bot_data.store
-    if store is not None:
-        store.close()
+    """Close the store and the answer pool."""
+    state: BotState = app.bot_data
+    state.answer_pool.shutdown(wait=False, cancel_futures=True)
+    if state.store is not None:
+        state.store.close()
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -213,13 +230,24 @@ async def _safe_script(context: Context, update: Update) -> str:
 
 
 def run_bot(config: Config, env: Mapping[str, str] | None = None) -> int:
-    """`python -m bot run`: poll (default) or serve a webhook until SIGINT/SIGTERM."""
+    """`python -m bot run`: poll (default) or serve a webhook until SIGINT/SIGTERM.
+
+    The index and the store are loaded before Telegram is contacted: a damaged index
+    stops the bot at once with an IndexCorruptError naming the file (exit code 1).
+    """
+    from bot.service import Service
+    from bot.storage import Store, load_salt
+
     secrets = read_secrets(config, env)
-    install_redaction([secrets.token, secrets.webhook_secret or ""])
+    salt = load_salt(config.storage.path, env)
+    install_redaction([secrets.token, secrets.webhook_secret or "", salt])
+    log_uncaught_exceptions()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if logging.getLogger("bot").getEffectiveLevel() > logging.INFO:
         logging.getLogger("bot").setLevel(logging.INFO)
-    app = build_application(config, secrets.token, base_url=secrets.base_url)
+    service = Service.from_config(config, build_if_missing=True, warn=log.warning)
+    store = Store.from_settings(config.storage, salt=salt)
+    app = build_application(config, secrets.token, base_url=secrets.base_url, service=service, store=store)
     try:
         if config.telegram.mode == "webhook":
             hook = config.telegram.webhook
@@ -233,9 +261,11 @@ def run_bot(config: Config, env: Mapping[str, str] | None = None) -> int:
                 drop_pending_updates=False,
             )
         else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+            asyncio.run(serve_polling(app, app.bot_data.deliveries, allowed_updates=Update.ALL_TYPES))
     except (InvalidToken, Forbidden) as exc:
         raise ConfigError(f"Telegram refused {TOKEN_ENV} ({exc.__class__.__name__}).", hint="Copy the token again from @BotFather (/token).") from None
+    except BotError:
+        raise
     except TelegramError as exc:
         log.error("the bot stopped: %s", exc)
         return 1

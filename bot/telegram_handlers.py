@@ -2,7 +2,8 @@
 the 👍/👎 and "more" buttons, the /region choice and the hint for non-text messages.
 
 Each handler is one small function; `telegram_app.build_application` wires them.
-Answering and storage run in worker threads (`blocking`), never on the event loop.
+Answering (`answering`) and storage (`blocking`) run in worker threads, never on the event
+loop. User text is cleaned (`clean_user_text`) before it is asked, logged or echoed.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.records import Answer, Script
 from bot.storage import Store, Vote
-from bot.telegram_render import excerpt_pages, inline_cards, label, plain, render_answer, render_forwardable
-from bot.telegram_state import Context, blocking, user_script
+from bot.telegram_render import clean_user_text, excerpt_pages, inline_cards, label, plain, render_answer, render_forwardable
+from bot.telegram_state import Context, answering, blocking, user_script
 from bot.text import detect_script, to_script, to_simplified
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def answer_keyboard(answer_id: str, page: int, pages: int, script: Script) -> In
 
 def question_of(message: Message, bot_username: str) -> str:
     """The message's text or caption without our @mention, trimmed to MAX_QUESTION."""
-    text = message.text or message.caption or ""
+    text = clean_user_text(message.text or message.caption or "")
     if bot_username:
         text = re.sub(rf"@{re.escape(bot_username)}\b", " ", text, flags=re.IGNORECASE)
     text = " ".join(text.split())
@@ -128,7 +129,7 @@ async def help_command(update: Update, context: Context) -> None:
 async def ask_command(update: Update, context: Context) -> None:
     """/ask 问题: answer the question given after the command (works in groups)."""
     message = update.effective_message
-    question = " ".join((message.text or "").split()[1:])
+    question = " ".join(clean_user_text(message.text or "").split()[1:])
     if not question:
         script = await user_script(context, update.effective_user)
         await message.reply_text(plain(label("请在 /ask 后面写上问题,例如:/ask 课后服务怎么收费?", script)))
@@ -164,6 +165,14 @@ async def forwarded_question(update: Update, context: Context) -> None:
         await non_text_hint(update, context)
 
 
+async def parent_document(update: Update, context: Context) -> None:
+    """A document from someone who may not add reports: handled like a photo (caption or hint)."""
+    if update.effective_message.forward_origin:
+        await forwarded_question(update, context)
+    else:
+        await private_question(update, context)
+
+
 async def non_text_hint(update: Update, context: Context) -> None:
     """Stickers, photos without a caption, voice notes ...: a short hint."""
     script = await user_script(context, update.effective_user)
@@ -190,7 +199,7 @@ async def reply_with_answer(update: Update, context: Context, question: str, *, 
     except TelegramError as exc:  # the typing hint is cosmetic
         log.debug("typing action failed: %s", exc)
     settings = await blocking(store.settings, user.id)
-    answer = await blocking(service.ask, question, region=settings.region)
+    answer = await answering(context, service.ask, question, region=settings.region)
     if settings.script != answer.script:
         await blocking(store.set_script, user.id, answer.script)
     if forwardable:
@@ -244,7 +253,7 @@ async def region_command(update: Update, context: Context) -> None:
     _, service, store = context.bot_data.ready()
     script = await user_script(context, user)
     regions = service.regions()
-    wanted = to_simplified(" ".join(context.args or []).strip())
+    wanted = to_simplified(clean_user_text(" ".join(context.args or [])).strip())
     matches = [r for r in regions if wanted and wanted in r]
     if len(matches) == 1:
         saved = await blocking(store.set_region, user.id, matches[0])
@@ -286,7 +295,7 @@ async def stale_button(update: Update, context: Context) -> None:
 async def inline_query(update: Update, context: Context) -> None:
     """`@bot 问题` in any chat: up to five self-contained answer cards."""
     query = update.inline_query
-    question = " ".join(query.query.split())[:MAX_QUESTION]
+    question = " ".join(clean_user_text(query.query).split())[:MAX_QUESTION]
     if not question:
         script = await user_script(context, query.from_user)
         button = InlineQueryResultsButton(text=label("输入问题,例如:课后服务怎么收费?", script), start_parameter="inline")
@@ -297,7 +306,7 @@ async def inline_query(update: Update, context: Context) -> None:
         return
     _, service, store = context.bot_data.ready()
     region = (await blocking(store.settings, query.from_user.id)).region
-    answer = await blocking(service.ask, question, region=region)
+    answer = await answering(context, service.ask, question, region=region)
     results = [
         InlineQueryResultArticle(
             id=f"a{n}",

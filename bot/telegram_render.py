@@ -9,6 +9,7 @@ splitting works on that structure and only then escapes and wraps.
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -226,3 +227,23 @@ def inline_cards(answer: Answer, bot_username: str = "", limit: int = 5) -> list
 def plain(text: str) -> str:
     """Escape one of our own messages that may embed user text."""
     return html.escape(text, quote=False)
+
+
+# Bidirectional embeddings, overrides and isolates: echoed back, they could reorder how
+# our own reply is displayed. Marks (U+200E/U+200F) and zero-width joiners stay.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_user_text(text: str) -> str:
+    """User text made safe to ask, store and echo: control characters become spaces;
+    lone surrogates (which cannot be encoded) and bidi overrides are removed."""
+    out = []
+    for ch in text:
+        if ch in _BIDI_CONTROLS:
+            continue
+        kind = unicodedata.category(ch)
+        if kind == "Cc":
+            out.append(" ")
+        elif kind != "Cs":
+            out.append(ch)
+    return "".join(out)

@@ -2,7 +2,8 @@
 
 `BotState` is the application's `bot_data` (PTB's ContextTypes), filled by
 `telegram_app.build_application` and `post_init`. `requires` is the only place where
-admin and staff rights are checked.
+admin and staff rights are checked. `answering` runs the answer pipeline on a small
+thread pool of its own; `blocking` runs quick calls (SQLite) on asyncio's default pool.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -19,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.guard import RateGuard, Role, Roles
+from bot.telegram_delivery import Deliveries
 from bot.records import Script
 from bot.telegram_render import label
 from bot.text import detect_script
@@ -34,6 +38,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 TRADITIONAL_LANGUAGES = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+# Answering is CPU-bound (embedding, FAISS, BM25): more threads than cores only add
+# contention, and a pool of its own keeps quick SQLite calls from queuing behind it.
+ANSWER_WORKERS = max(2, min(4, os.cpu_count() or 2))  # two, so one slow question never blocks all
 
 
 @dataclass
@@ -47,6 +54,8 @@ class BotState:
     guard: RateGuard = field(default_factory=lambda: RateGuard(20))
     inline_guard: RateGuard = field(default_factory=lambda: RateGuard(60))
     rebuilding: bool = False  # one /reindex at a time
+    deliveries: Deliveries = field(default_factory=Deliveries)
+    answer_pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(ANSWER_WORKERS, thread_name_prefix="answer"))
 
     def ready(self) -> tuple[Config, Service, Store]:
         """The loaded resources; post_init guarantees them before any update is handled."""
@@ -63,6 +72,11 @@ Handler = Callable[[Update, Context], Awaitable[None]]
 async def blocking(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run a synchronous call (answering, SQLite) in a worker thread, off the event loop."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def answering(context: Context, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run the answer pipeline on the bot's answer pool (sized for the machine's cores)."""
+    return await asyncio.get_running_loop().run_in_executor(context.bot_data.answer_pool, functools.partial(fn, *args, **kwargs))
 
 
 def script_of_user(user: User | None, stored: str | None = None) -> Script:
@@ -88,8 +102,10 @@ REFUSALS = {
 }
 
 
-def requires(role: Role) -> Callable[[Handler], Handler]:
-    """Run the handler only for users with `role` (admins count as staff); politely refuse others."""
+def requires(role: Role, *, otherwise: Handler | None = None) -> Callable[[Handler], Handler]:
+    """Run the handler only for users with `role` (admins count as staff), decided by the
+    Telegram user id alone. Others get a polite refusal, or `otherwise` when given (e.g. a
+    parent's document gets the parents' handling)."""
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -97,6 +113,9 @@ def requires(role: Role) -> Callable[[Handler], Handler]:
             user = update.effective_user
             if context.bot_data.roles.allows(user.id if user else None, role):
                 await handler(update, context)
+                return
+            if otherwise is not None:
+                await otherwise(update, context)
                 return
             log.info("refused %s to a user without the %s role", handler.__name__, role.name.lower())
             text = label(REFUSALS[role], await user_script(context, user))
@@ -108,6 +127,7 @@ def requires(role: Role) -> Callable[[Handler], Handler]:
             except TelegramError as exc:
                 log.info("could not deliver a refusal: %s", exc)
 
+        gated.required_role = role  # type: ignore[attr-defined]  # checked by tests/test_security.py
         return gated
 
     return decorate

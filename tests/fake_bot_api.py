@@ -5,8 +5,10 @@ Start it, point PTB at it (`base_url=api.base_url`, or TELEGRAM_API_BASE_URL=api
 decoded) or `chat_log` (the current text of every message the bot sent or edited).
 
 Fault injection for load and fault tests: `inject(method, status=429, retry_after=1)`,
-`inject(method, status=502)`, `inject(method, delay=5)` (a slow response → client timeout);
-each applies to the next `times` calls of that method.
+`inject(method, status=502)`, `inject(method, status=200, delay=6)` (a slow response → client
+timeout, while the call itself still succeeds, as with Telegram); each applies to the next
+`times` calls of that method. `acknowledged` is the highest update id a getUpdates offset has
+confirmed (Telegram forgets those). Files for getFile: `add_file(bytes)` → a document dict.
 
     api = FakeBotApi()
     await api.start()
@@ -79,6 +81,10 @@ class FakeBotApi:
         self.sent: dict[tuple[int, int], dict[str, Any]] = {}  # (chat id, message id) -> message
         self.webhook: dict[str, Any] = {}
         self.faults: dict[str, list[Fault]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> content, served under /file/bot<token>/
+        self.acknowledged = 0  # every update id below the highest getUpdates offset seen
+        self.delivered: list[int] = []  # update ids returned by getUpdates, in order (redeliveries too)
+        self.poll_offsets: list[int] = []  # the offset of every getUpdates call, as it arrives
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(5000)
         self._changed: asyncio.Condition | None = None
@@ -93,6 +99,7 @@ class FakeBotApi:
         app = web.Application()
         app.router.add_route("POST", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -180,6 +187,20 @@ class FakeBotApi:
     def last_sent(self, chat_id: int) -> dict[str, Any]:
         return self.sent_to(chat_id)[-1]
 
+    def add_file(self, data: bytes, *, file_name: str | None = "report.txt", mime_type: str | None = "text/plain", file_size: int | None = -1) -> dict[str, Any]:
+        """Store a file and return the `document` dict of a message carrying it (file_size
+        defaults to the real size; pass None to leave it out, or a number to lie)."""
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = data
+        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+        if file_name is not None:
+            document["file_name"] = file_name
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        if file_size is not None:
+            document["file_size"] = len(data) if file_size == -1 else file_size
+        return document
+
     def inject(self, method: str, *, status: int = 500, description: str = "", retry_after: int | None = None, delay: float = 0.0, times: int = 1) -> None:
         """Make the next `times` calls of `method` fail (or answer late, with delay and status 200)."""
         self.faults.setdefault(method, []).append(Fault(status, description, retry_after, delay, times))
@@ -236,12 +257,15 @@ class FakeBotApi:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
+        self.acknowledged = max(self.acknowledged, offset - 1)
+        self.poll_offsets.append(offset)
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         assert self._changed is not None
         while True:
             pending = [u for u in self.updates if u["update_id"] >= offset]
             remaining = deadline - time.monotonic()
             if pending or remaining <= 0:
+                self.delivered += [u["update_id"] for u in pending[:limit]]
                 return pending[:limit]
             async with self._changed:
                 try:
@@ -265,6 +289,11 @@ class FakeBotApi:
             return True
         if name == "getmycommands":
             return []
+        if name == "getfile":
+            data = self.files.get(str(p.get("file_id")))
+            if data is None:
+                return None
+            return {"file_id": p["file_id"], "file_unique_id": f"u{p['file_id']}", "file_size": len(data), "file_path": f"documents/{p['file_id']}"}
         if name in ("answercallbackquery", "answerinlinequery", "sendchataction", "setmycommands", "deletemycommands", "close", "logout"):
             return True
         return None
@@ -287,6 +316,17 @@ class FakeBotApi:
             message.pop("reply_markup", None)
         self.sent[(chat_id, message["message_id"])] = message
         return message
+
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return _error(404, "Not Found")
+        self.calls.append(Call("download", {"file_id": file_id}))
+        self._notify()
+        return web.Response(body=self.files[file_id])
 
 
 _PHRASES = {400: "Bad Request", 403: "Forbidden: bot was blocked by the user", 429: "Too Many Requests: retry later", 500: "Internal Server Error", 502: "Bad Gateway"}

@@ -1,12 +1,15 @@
 """Shared pieces of the Telegram tests: the real answer service (conftest's session-scoped
 `shipped_service`) with answers memoised, configs with test admins and staff, and
-`running_bot`, which runs the real Application (polling) against the fake Bot API server.
+`running_bot`, which runs the real Application against the fake Bot API server with the
+bot's own poller (bot.telegram_delivery: updates acknowledged only once handled).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +24,9 @@ from bot.config import Config, StorageSettings, load_config
 from bot.records import Answer
 from bot.service import Service
 from bot.storage import Store
+from bot.telegram_render import utf16_len
 from bot.telegram_app import build_application
+from bot.telegram_delivery import Poller
 from tests.fake_bot_api import PARENT, TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,13 +106,15 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_bot(config: Config, service: object, *, store: Store | None = None) -> AsyncIterator[Harness]:
+async def running_bot(config: Config, service: object, *, store: Store | None = None, api: FakeBotApi | None = None, **build: object) -> AsyncIterator[Harness]:
     """The real Application, polling the fake server, with a marker handler (group 99)
-    that records when each update has been fully handled."""
-    api = FakeBotApi()
-    await api.start()
+    that records when each update has been fully handled. `build` goes to build_application."""
+    own_api = api is None
+    api = api or FakeBotApi()
+    if own_api:
+        await api.start()
     store = store or Store.from_settings(config.storage, salt="test-salt")
-    app = build_application(config, TOKEN, base_url=api.base_url, service=service, store=store)
+    app = build_application(config, TOKEN, base_url=api.base_url, service=service, store=store, **build)
     done: set[int] = set()
     changed = asyncio.Condition()
 
@@ -119,13 +126,85 @@ async def running_bot(config: Config, service: object, *, store: Store | None = 
     app.add_handler(TypeHandler(Update, mark), group=99)
     await app.initialize()
     await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=5, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     await app.start()
+    poller = Poller(app, app.bot_data.deliveries, timeout=5)
+    await poller.start()
     try:
         yield Harness(api, app, store, service, done, changed)
     finally:
-        await app.updater.stop()
+        await poller.stop()
         await app.stop()
+        await poller.acknowledge()
         await app.shutdown()
         await app.post_shutdown(app)
-        await api.stop()
+        if own_api:
+            await api.stop()
+
+
+# -- a strict checker for Telegram's HTML parse mode ------------------------------------------
+
+TELEGRAM_TAGS: dict[str, tuple[str, ...]] = {  # https://core.telegram.org/bots/api#html-style
+    "b": (), "strong": (), "i": (), "em": (), "u": (), "ins": (), "s": (), "strike": (), "del": (),
+    "tg-spoiler": (), "span": ("class",), "a": ("href",), "tg-emoji": ("emoji-id",),
+    "code": ("class",), "pre": (), "blockquote": ("expandable",),
+}
+_HTML_TOKEN = re.compile(r'<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[A-Za-z-]+(?:="[^"<>]*")?)*)\s*>|&(#[0-9]{1,8}|#x[0-9A-Fa-f]{1,7}|[A-Za-z]+);|[<>&]')
+_HTML_ATTR = re.compile(r'([A-Za-z-]+)(?:="([^"]*)")?')
+MAX_TEXT = 4096  # Telegram's limit, in UTF-16 code units of the text after parsing
+
+
+def telegram_html_problems(text: str) -> list[str]:
+    """Why Telegram would reject `text` sent with parse_mode=HTML (empty list: valid).
+
+    Only Telegram's tags with their allowed attributes, properly nested; every <, > and &
+    part of a tag or of a valid entity (&lt; &gt; &amp; &quot; or a numeric one); some
+    visible text; at most 4,096 characters once parsed (and, as the bot renders it, as sent).
+    """
+    problems: list[str] = []
+    stack: list[str] = []
+    visible: list[str] = []
+    pos = 0
+    for match in _HTML_TOKEN.finditer(text):
+        visible.append(text[pos : match.start()])
+        pos = match.end()
+        closing, name, attrs, entity = match.groups()
+        if name is not None:
+            if name not in TELEGRAM_TAGS:
+                problems.append(f"tag <{name}> is not one of Telegram's")
+            elif closing:
+                if attrs.strip():
+                    problems.append(f"</{name}> has attributes")
+                if stack and stack[-1] == name:
+                    stack.pop()
+                else:
+                    problems.append(f"</{name}> does not close {stack[-1:] or 'anything'}")
+            else:
+                found = dict(_HTML_ATTR.findall(attrs))
+                problems += [f"<{name}> may not have {a}=" for a in found if a not in TELEGRAM_TAGS[name]]
+                if name == "a" and not found.get("href"):
+                    problems.append("<a> without href")
+                if name == "span" and found.get("class") != "tg-spoiler":
+                    problems.append("<span> other than class=tg-spoiler")
+                stack.append(name)
+        elif entity is not None:
+            if entity.startswith("#"):
+                code = int(entity[2:], 16) if entity[1:2] in ("x", "X") else int(entity[1:])
+                if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+                    problems.append(f"bad character reference &{entity};")
+                else:
+                    visible.append(chr(code))
+            elif entity in ("lt", "gt", "amp", "quot"):
+                visible.append(html.unescape(f"&{entity};"))
+            else:
+                problems.append(f"unsupported entity &{entity};")
+        else:
+            problems.append(f"bare {match.group(0)!r}")
+    visible.append(text[pos:])
+    if stack:
+        problems.append(f"unclosed {stack}")
+    shown = "".join(visible)
+    if not shown.strip():
+        problems.append("no visible text")
+    if utf16_len(shown) > MAX_TEXT or utf16_len(text) > MAX_TEXT:
+        problems.append(f"too long: {utf16_len(shown)} characters shown, {utf16_len(text)} sent")
+    return problems

@@ -204,14 +204,19 @@ def test_an_unusable_database_file_never_raises_on_the_answer_path(tmp_path: Pat
         admin.stats(store)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores file permissions")
-def test_a_read_only_database_still_serves_settings(tmp_path: Path) -> None:
+def test_a_read_only_database_still_serves_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = make_store(tmp_path)
     store.set_region(1, "重庆市涪陵区")
     store.close()
-    for f in store.path.parent.iterdir():
-        f.chmod(0o444)
-    store.path.parent.chmod(0o555)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # root may write anyway: refuse the writable open as SQLite would
+        def refuse(self: Store) -> sqlite3.Connection:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        monkeypatch.setattr(Store, "_connect", refuse)  # the fallback connection (mode=ro) is real
+    else:
+        for f in store.path.parent.iterdir():
+            f.chmod(0o444)
+        store.path.parent.chmod(0o555)
     try:
         again = Store(store.path, salt="s")
         assert again.settings(1).region == "重庆市涪陵区"
