@@ -31,7 +31,7 @@ from telegram.ext import (
 from bot import telegram_admin as admin
 from bot import telegram_handlers as parents
 from bot import telegram_upload as upload
-from bot.config import Config
+from bot.config import TOKEN_ENV, Config
 from bot.errors import BotError, ConfigError
 from bot.guard import RateGuard, Roles, install_redaction, log_uncaught_exceptions
 from bot.telegram_delivery import MESSAGES_PER_SECOND, AckingProcessor, Deliveries, Limiter, serve_polling
@@ -40,7 +40,6 @@ from bot.telegram_state import CONTEXT_TYPES, BotState, Context, blocking, user_
 
 log = logging.getLogger(__name__)
 
-TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 SOMETHING_WRONG = "抱歉,处理您的消息时出了点问题,请稍后再试。"
 PARENT_COMMANDS = [("start", "开始 / 示例问题"), ("help", "使用说明"), ("region", "选择您所在的地区"), ("ask", "提问(群聊中使用)")]
