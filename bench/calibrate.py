@@ -25,8 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_config  # noqa: E402
 from bot.confidence import FEATURES, encode_vectors  # noqa: E402
+from bot.config import load_config  # noqa: E402
 from bot.evaluate import load_questions  # noqa: E402
 from bot.service import Service  # noqa: E402
 

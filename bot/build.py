@@ -29,8 +29,22 @@ from bot.embedder import Embedder, make_embedder, model_id_for, normalize_rows
 from bot.embedding_cache import EmbeddingCache
 from bot.errors import BotError, BuildBusyError, BuildError, CorpusError, DocumentError, EmbedderError, IndexCorruptError
 from bot.index_store import (
-    BUILDS, CACHE_FILE, CURRENT, FORMAT_VERSION, KEYWORD, LOCK_FILE, MANIFEST, PARTIAL, PASSAGES, VECTORS,
-    corpus_fingerprint, file_sha256, fsync_dir, load_build, read_current, set_current,
+    BUILDS,
+    CACHE_FILE,
+    CURRENT,
+    FORMAT_VERSION,
+    KEYWORD,
+    LOCK_FILE,
+    MANIFEST,
+    PARTIAL,
+    PASSAGES,
+    VECTORS,
+    corpus_fingerprint,
+    file_sha256,
+    fsync_dir,
+    load_build,
+    read_current,
+    set_current,
 )
 from bot.keyword_index import KeywordIndex
 from bot.records import Passage

@@ -17,14 +17,14 @@ import numpy as np
 from bot.answer import AnswerComposer, AnswerStyle
 from bot.build import BuildReport, build_index
 from bot.confidence import Calibration, features, load_calibration
-from bot.coverage import TermStatistics
 from bot.config import Config
 from bot.corpus import load_metadata
+from bot.coverage import TermStatistics
 from bot.embedder import Embedder, make_embedder
 from bot.errors import BuildBusyError, IndexCorruptError, IndexMissingError
 from bot.fusion import FusionWeights, HybridFuser, merge_candidates
-from bot.index_store import LoadedIndex, load_index
 from bot.index_status import index_status
+from bot.index_store import LoadedIndex, load_index
 from bot.query import Query, QueryAnalyzer
 from bot.records import Answer, Hit
 from bot.retrieval import DenseRetriever, KeywordRetriever

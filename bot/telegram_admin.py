@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot import storage_admin as queue
 from bot.errors import BotError, BuildBusyError
 from bot.guard import Role
-from bot import storage_admin as queue
 from bot.storage_admin import FaqProposal
 from bot.telegram_render import clean_user_text, plain
 from bot.telegram_state import BotState, Context, blocking, requires

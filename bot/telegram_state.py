@@ -12,8 +12,8 @@ import asyncio
 import functools
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -22,8 +22,8 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.guard import RateGuard, Role, Roles
-from bot.telegram_delivery import Deliveries
 from bot.records import Script
+from bot.telegram_delivery import Deliveries
 from bot.telegram_render import label
 from bot.text import detect_script
 

@@ -24,9 +24,9 @@ from bot.config import Config, StorageSettings, load_config
 from bot.records import Answer
 from bot.service import Service
 from bot.storage import Store
-from bot.telegram_render import utf16_len
 from bot.telegram_app import build_application
 from bot.telegram_delivery import Poller
+from bot.telegram_render import utf16_len
 from tests.fake_bot_api import PARENT, TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,14 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from telegram.error import BadRequest, NetworkError
 
 import bot.build as build_module
 from bot.config import load_config
-from bot.index_store import BUILDS, CURRENT, MANIFEST, VECTORS, read_current
+from bot.index_store import BUILDS, MANIFEST, VECTORS, read_current
 from bot.service import Service
 from bot.storage import Store, Vote
 from bot.telegram_delivery import Deliveries, Limiter
-from telegram.error import BadRequest, NetworkError
 from tests.fake_bot_api import PARENT, TOKEN, FakeBotApi
 from tests.helpers_index import subprocess_env
 from tests.telegram_support import ADMIN, REPO, CachedService, copy_project, make_config, running_bot

@@ -14,7 +14,16 @@ from bot.build import write_build
 from bot.config import IndexSettings, load_config
 from bot.errors import EmbedderError, IndexCorruptError, IndexMissingError, UsageError
 from bot.index_store import (
-    BUILDS, CURRENT, MANIFEST, PASSAGES, VECTORS, corpus_fingerprint, file_sha256, load_index, read_current, set_current,
+    BUILDS,
+    CURRENT,
+    MANIFEST,
+    PASSAGES,
+    VECTORS,
+    corpus_fingerprint,
+    file_sha256,
+    load_index,
+    read_current,
+    set_current,
 )
 from bot.text import Tokenizer
 from tests.helpers_index import HashEmbedder, sample_passages

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import IndexCorruptError, UsageError
-from bot.keyword_index import B, K1, KeywordIndex
+from bot.keyword_index import K1, B, KeywordIndex
 from bot.text import Tokenizer
 
 DOCS = {

@@ -19,16 +19,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot import storage_admin as queue
 from bot.build import BuildReport
 from bot.config import load_config
-from bot.guard import REDACTED, RedactingFilter, install_redaction, log_uncaught_exceptions
+from bot.guard import REDACTED, install_redaction, log_uncaught_exceptions
 from bot.service import Service
 from bot.storage import Store
 from bot.telegram_app import ADMIN_COMMANDS, STAFF_COMMANDS
 from bot.telegram_upload import safe_file_name
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from tests.fake_bot_api import PARENT, TOKEN, FakeBotApi
 from tests.telegram_support import ADMIN, REPO, STAFF, CachedService, copy_project, make_config, running_bot
 from tests.test_telegram_run import start_bot, webhook_config
