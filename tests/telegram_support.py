@@ -20,6 +20,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
+from bot.build import BuildReport
 from bot.config import Config, StorageSettings, load_config
 from bot.records import Answer
 from bot.service import Service
@@ -54,6 +55,24 @@ class CachedService:
 
     def rebuild(self, progress=None):  # noqa: ANN001, ANN201 - same signature as Service.rebuild
         return self.service.rebuild(progress)
+
+
+class SpyService(CachedService):
+    """The shared real service, counting rebuilds instead of running them.
+
+    `rebuild` returns `report` when one is given; without one, a rebuild is a test failure.
+    """
+
+    def __init__(self, service: Service, report: BuildReport | None = None) -> None:
+        super().__init__(service)
+        self.report = report
+        self.rebuilds = 0
+
+    def rebuild(self, progress=None):  # noqa: ANN001, ANN201 - same signature as Service.rebuild
+        self.rebuilds += 1
+        if self.report is None:
+            raise AssertionError("this test must not rebuild the index")
+        return self.report
 
 
 @cache

@@ -30,25 +30,13 @@ from bot.storage import Store
 from bot.telegram_app import ADMIN_COMMANDS, STAFF_COMMANDS
 from bot.telegram_upload import safe_file_name
 from tests.fake_bot_api import PARENT, TOKEN, FakeBotApi
-from tests.telegram_support import ADMIN, REPO, STAFF, CachedService, copy_project, make_config, running_bot
+from tests.telegram_support import ADMIN, REPO, STAFF, CachedService, SpyService, copy_project, make_config, running_bot
 from tests.test_telegram_run import start_bot, webhook_config
 
 ADMIN_ONLY = "抱歉,这个命令只有管理员可以使用。"
 STAFF_ONLY = "抱歉,只有学校工作人员可以使用这个命令"
 HINT = "我只能读懂文字"
 REPORT = "某区课后服务补充通知\n一、自下学期起,课后服务结束时间延长至18:00,家长可自愿选择是否参加。\n二、课后服务费用标准保持不变,家庭经济困难学生继续免收课后服务费。\n".encode("utf-8")
-
-
-class SpyService(CachedService):
-    """The shared real service; counts rebuilds and reports a made-up one."""
-
-    def __init__(self, service) -> None:  # noqa: ANN001
-        super().__init__(service)
-        self.rebuilds = 0
-
-    def rebuild(self, progress=None):  # noqa: ANN001, ANN201
-        self.rebuilds += 1
-        return BuildReport("b", Path("b"), documents=6, passages=1, embedded=1, reused=0, seconds=0.1)
 
 
 def files_under(root: Path) -> dict[str, bytes]:
@@ -63,7 +51,7 @@ async def test_admin_and_staff_commands_refuse_everyone_else_and_do_nothing(ship
     config = make_config(project, tmp_path)
     before = files_under(project.parent)
     impostor = {"id": 4242, "is_bot": False, "first_name": ADMIN["first_name"], "username": "admin", "language_code": "zh-hans"}
-    async with running_bot(config, SpyService(shipped_service)) as bot:
+    async with running_bot(config, SpyService(shipped_service, BuildReport("b", Path("b"), documents=6, passages=1, embedded=1, reused=0, seconds=0.1))) as bot:
         await bot.send("/faq 课后服务几点结束? | 17:30。", user=STAFF)
         [proposal] = queue.pending_faqs(bot.store)
         card = bot.api.last_sent(ADMIN["id"])

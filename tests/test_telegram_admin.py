@@ -16,22 +16,10 @@ from bot.config import load_config
 from bot.errors import BuildBusyError
 from bot.service import Service
 from tests.fake_bot_api import PARENT
-from tests.telegram_support import ADMIN, STAFF, CachedService, copy_project, make_config, running_bot
+from tests.telegram_support import ADMIN, STAFF, CachedService, SpyService, copy_project, make_config, running_bot
 
 FAQ_QUESTION = "学校的课后服务每天几点结束?"
 FAQ_ANSWER = "本校课后服务于17:30结束,如需延时请联系班主任。"
-
-
-class SpyService(CachedService):
-    """The shared real service; counts rebuilds instead of running them."""
-
-    def __init__(self, service) -> None:  # noqa: ANN001
-        super().__init__(service)
-        self.rebuilds = 0
-
-    def rebuild(self, progress=None):  # noqa: ANN001, ANN201
-        self.rebuilds += 1
-        raise AssertionError("a refused /reindex must not rebuild")
 
 
 @pytest.fixture
