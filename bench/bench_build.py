@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.build import BuildReport, build_index  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.embedder import make_embedder  # noqa: E402
+from bot.index.build import BuildReport, build_index  # noqa: E402
+from bot.index.embedder import make_embedder  # noqa: E402
 
 SMALL_DOCUMENT = """某区课后服务补充通知
 一、自下学期起,课后服务结束时间延长至18:00,家长可自愿选择是否参加。

@@ -1,4 +1,4 @@
-"""Fit the abstention score: a logistic model over `bot.confidence.FEATURES`.
+"""Fit the abstention score: a logistic model over `bot.answering.confidence.FEATURES`.
 
     python bench/calibrate.py [--config config.toml] [FILE.jsonl ...]
 
@@ -25,9 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.confidence import FEATURES, encode_vectors  # noqa: E402
+from bot.answering.confidence import FEATURES, encode_vectors  # noqa: E402
+from bot.answering.evaluate import load_questions  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.evaluate import load_questions  # noqa: E402
 from bot.service import Service  # noqa: E402
 
 OUTPUT = ROOT / "bot" / "data" / "calibration.json"

@@ -51,14 +51,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
+    """--config and -v, accepted before or after the command. Only the top level sets
+    defaults, so `python -m bot --config X index build` keeps X."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="config file (default: $BOT_CONFIG or ./config.toml)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    unset = {} if defaults else {"default": argparse.SUPPRESS}
+    common.add_argument("--config", metavar="PATH", help="config file (default: $BOT_CONFIG or ./config.toml)", **unset)
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages", **unset)
+    return common
 
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot", description="双减问答助手: answers parents' questions from district reports.", parents=[common]
+        prog="python -m bot",
+        description="双减问答助手: answers parents' questions from district reports.",
+        parents=[_common_options(defaults=True)],
     )
+    common = _common_options(defaults=False)
     commands = parser.add_subparsers(metavar="COMMAND")
 
     index = commands.add_parser("index", help="build or inspect the search index", parents=[common])
@@ -104,11 +113,11 @@ def _positive_int(text: str) -> int:
 
 def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
     """Build the index and print a summary."""
-    from bot.build import build_index
+    from bot.index.build import build_index
 
     report = build_index(config, progress=not args.no_progress)
-    for problem in report.skipped:
-        print(f"skipped {problem}", file=sys.stderr)
+    for problem in report.problems():
+        print(problem, file=sys.stderr)
     print(
         f"built {report.build_id}: {report.documents} documents, {report.passages} passages, "
         f"{report.embedded} embeddings computed, {report.reused} reused, {report.seconds:.1f} s"
@@ -118,7 +127,7 @@ def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_index_status(config: Config, args: argparse.Namespace) -> int:
     """Print what is built and whether the corpus changed since."""
-    from bot.index_status import index_status
+    from bot.index.status import index_status
 
     status = index_status(config)
     print(status.describe())
@@ -180,7 +189,7 @@ def answer_json(answer) -> dict:
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     """Score the bot on a labelled question file."""
-    from bot.evaluate import evaluate, load_questions
+    from bot.answering.evaluate import evaluate, load_questions
 
     questions = load_questions(args.file)
     report = evaluate(_service(config), questions, k=args.top_k)
@@ -206,6 +215,6 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     """Run the Telegram bot until stopped."""
-    from bot.telegram_app import run_bot
+    from bot.telegram.app import run_bot
 
     return run_bot(config)

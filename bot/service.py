@@ -14,22 +14,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.answer import AnswerComposer, AnswerStyle
-from bot.build import BuildReport, build_index
-from bot.confidence import Calibration, features, load_calibration
+from bot.answering.compose import AnswerComposer, AnswerStyle
+from bot.answering.confidence import Calibration, features, load_calibration
+from bot.answering.coverage import TermStatistics
+from bot.answering.fusion import FusionWeights, HybridFuser, merge_candidates
+from bot.answering.query import Query, QueryAnalyzer
+from bot.answering.retrieval import DenseRetriever, KeywordRetriever
+from bot.answering.spelling import HomophoneCorrector
 from bot.config import Config
-from bot.corpus import load_metadata
-from bot.coverage import TermStatistics
-from bot.embedder import Embedder, make_embedder
+from bot.corpus.loader import load_metadata
+from bot.corpus.terms import Terms, load_terms
 from bot.errors import BuildBusyError, IndexCorruptError, IndexMissingError
-from bot.fusion import FusionWeights, HybridFuser, merge_candidates
-from bot.index_status import index_status
-from bot.index_store import LoadedIndex, load_index
-from bot.query import Query, QueryAnalyzer
+from bot.index.build import BuildReport, build_index
+from bot.index.embedder import Embedder, make_embedder
+from bot.index.status import index_status
+from bot.index.store import LoadedIndex, load_index
 from bot.records import Answer, Hit
-from bot.retrieval import DenseRetriever, KeywordRetriever
-from bot.spelling import HomophoneCorrector
-from bot.terms import Terms, load_terms
 
 log = logging.getLogger(__name__)
 

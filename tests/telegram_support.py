@@ -1,7 +1,7 @@
 """Shared pieces of the Telegram tests: the real answer service (conftest's session-scoped
 `shipped_service`) with answers memoised, configs with test admins and staff, and
 `running_bot`, which runs the real Application against the fake Bot API server with the
-bot's own poller (bot.telegram_delivery: updates acknowledged only once handled).
+bot's own poller (bot.telegram.delivery: updates acknowledged only once handled).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
-from bot.build import BuildReport
 from bot.config import Config, StorageSettings, load_config
+from bot.index.build import BuildReport
 from bot.records import Answer
 from bot.service import Service
-from bot.storage import Store
-from bot.telegram_app import build_application
-from bot.telegram_delivery import Poller
-from bot.telegram_render import utf16_len
+from bot.storage.store import Store
+from bot.telegram.app import build_application
+from bot.telegram.delivery import Poller
+from bot.telegram.render import utf16_len
 from tests.fake_bot_api import PARENT, TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[1]

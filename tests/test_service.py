@@ -11,8 +11,8 @@ import pytest
 
 from bot.cli import main
 from bot.config import load_config
+from bot.corpus.faq import append_faq
 from bot.errors import IndexCorruptError
-from bot.faq import append_faq
 from bot.service import Service
 
 

@@ -1,0 +1,13 @@
+"""Answering one question: analyse → retrieve → fuse → decide → compose.
+
+Imports the index and corpus layers and the shared modules; never storage or Telegram.
+`bot.service.Service` wires these parts together.
+
+Entry points:
+- `bot.answering.query.QueryAnalyzer`: a parent's message → normalised, expanded `Query`.
+- `bot.answering.retrieval.DenseRetriever` / `KeywordRetriever`: `run(query, top_k=None)`.
+- `bot.answering.fusion.HybridFuser`: one weighted score over both rankings.
+- `bot.answering.confidence.Calibration`: the probability that the reports cover a question.
+- `bot.answering.compose.AnswerComposer`: the extractive `Answer` (or an honest refusal).
+- `bot.answering.evaluate.evaluate(service, questions, k)`: recall, MRR, abstention figures.
+"""

@@ -1,0 +1,162 @@
+"""A parent's question → what the retrievers search for.
+
+Script and width are normalised, greetings and filler stripped, typos fixed,
+colloquial words expanded with the reports' official terms (`corpus/terms.toml`),
+and a district named in the question is recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.answering.spelling import HomophoneCorrector
+from bot.corpus.terms import Terms
+from bot.records import Script
+from bot.text import Tokenizer, detect_script, normalize
+
+# Politeness and filler around the question itself; matched on the Simplified form.
+_FILLER = re.compile(
+    r"^(?:(?:各位)?(?:老师|家长|群友|大家|亲)?(?:们)?(?:您好|你好|好)[,!。~\s]*"
+    r"|请问(?:一下|下)?|(?:我)?想(?:请教|咨询|问|了解)(?:一下|下)?|(?:麻烦|打扰)(?:问)?(?:一下|下)?"
+    r"|(?:有没有人|谁)知道|求助|急急?急?|咨询(?:一下|下)?|问(?:一下|下)|小助手|机器人)[,:!。~\s]*"
+)
+_TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
+_PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
+
+# Questions that want a figure or a rule on money: the answer should lead with the figure.
+_FIGURE_WORDS = ("多少", "几", "标准", "收费", "费用", "价格", "钱", "比例", "多长", "多久", "时长")
+_HOTLINE_WORDS = ("投诉", "举报", "反映", "电话", "热线", "找谁", "找哪", "维权", "曝光")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What one question asks, ready for the retrievers."""
+
+    original: str
+    script: Script
+    text: str  # normalised Simplified question without filler
+    expansions: tuple[str, ...]  # official terms added from the term table
+    tokens: tuple[str, ...]  # BM25 tokens of the question and its expansions
+    core_tokens: tuple[str, ...]  # BM25 tokens of the question alone
+    words: tuple[str, ...]  # the question's meaningful whole words (for coverage)
+    alternatives: dict[str, tuple[str, ...]]  # word -> official terms that say the same
+    parts: dict[str, tuple[str, ...]]  # long word -> its shorter parts (在职教师 -> 在职, 教师)
+    regions: tuple[str, ...]  # region display names the question (or the parent) prefers
+    corrections: tuple[tuple[str, str], ...]  # (slip, word) pairs fixed by sound
+    wants_figure: bool
+    wants_hotline: bool
+
+    @property
+    def dense_text(self) -> str:
+        """The text embedded for dense search: the question itself (the keyword side gets
+        the expansions; adding them here made the embedding slower and no better)."""
+        return self.text
+
+
+class QueryAnalyzer:
+    """Turns a raw question into a `Query`. Thread-safe (the tokenizer locks)."""
+
+    def __init__(
+        self,
+        terms: Terms,
+        tokenizer: Tokenizer,
+        regions: Iterable[str],
+        aliases: dict[str, Iterable[str]] | None = None,
+        corrector: HomophoneCorrector | None = None,
+    ) -> None:
+        self.terms = terms
+        self.tokenizer = tokenizer
+        self.corrector = corrector
+        self.alias_to_regions = _region_aliases(regions, aliases or {})
+        self._term_tokens: dict[str, tuple[str, ...]] = {}  # official terms come from a fixed table
+
+    def _tokens_of(self, term: str) -> tuple[str, ...]:
+        tokens = self._term_tokens.get(term)
+        if tokens is None:
+            tokens = self._term_tokens[term] = tuple(self.tokenizer.tokens(term))
+        return tokens
+
+    def analyze(self, question: str, *, region: str | None = None) -> Query:
+        """Normalise, strip filler, fix typos, expand terms and find the district."""
+        if not isinstance(question, str):
+            raise TypeError(f"question must be a string, got {type(question).__name__}")
+        script = detect_script(question)
+        text = self.terms.fix_typos(strip_filler(normalize(question)))
+        corrections: tuple[tuple[str, str], ...] = ()
+        if self.corrector is not None:
+            text, corrections = self.corrector.correct(text, self.tokenizer.spans(text))
+        regions, topic = self.find_regions(text)
+        matches = self.terms.matches(topic)
+        expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
+        core = tuple(self.tokenizer.tokens(topic))
+        words = tuple(dict.fromkeys(w for w in self.tokenizer.content_words(topic) if len(w) > 1 or not w.isascii()))
+        alternatives = {
+            w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
+            for w in words
+        }
+        parts = {w: tuple(p for p in self.tokenizer.tokens(w) if p != w and len(p) > 1) for w in words if len(w) > 2}
+        extra = [tok for term in expansions for tok in self._tokens_of(term)]
+        if region:
+            regions = tuple(dict.fromkeys((*regions, *self.find_regions(normalize(region))[0], region)))
+        return Query(
+            original=question,
+            script=script,
+            text=text,
+            expansions=expansions,
+            tokens=core + tuple(extra),
+            core_tokens=core,
+            words=words,
+            alternatives={w: alts for w, alts in alternatives.items() if alts},
+            parts={w: ps for w, ps in parts.items() if ps},
+            regions=regions,
+            corrections=corrections,
+            wants_figure=any(w in text for w in _FIGURE_WORDS),
+            wants_hotline=any(w in text for w in _HOTLINE_WORDS) or any(w in expansions for w in ("举报电话",)),
+        )
+
+    def find_regions(self, text: str) -> tuple[tuple[str, ...], str]:
+        """Region display names whose alias occurs in `text` (longest alias wins), and the
+        text without those aliases: the district is a preference, not a search word."""
+        found: list[str] = []
+        for alias in sorted(self.alias_to_regions, key=len, reverse=True):
+            if alias in text:
+                for name in self.alias_to_regions[alias]:
+                    if name not in found:
+                        found.append(name)
+                text = text.replace(alias, " ")
+        return tuple(found), text.strip()
+
+
+def strip_filler(text: str) -> str:
+    """Remove greetings, 请问 and thanks around the question; keep the question itself."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _FILLER.sub("", text, count=1)
+        text = _TRAILING.sub("", text)
+        text = _PUNCT_EDGES.sub("", text)
+    return text
+
+
+_REGION_PART = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:自治州|自治县|省|市|区|县|州|旗)")
+
+
+def _region_aliases(regions: Iterable[str], extra: dict[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Alias → region names: "重庆市涪陵区" gives 重庆市, 重庆, 涪陵区, 涪陵; plus admin aliases."""
+    table: dict[str, list[str]] = {}
+
+    def add(alias: str, name: str) -> None:
+        alias = normalize(alias)
+        if len(alias) >= 2 and name not in table.setdefault(alias, []):
+            table[alias].append(name)
+
+    for name in regions:
+        for part in _REGION_PART.findall(normalize(name)):
+            add(part, name)
+            stem = re.sub(r"(?:自治州|自治县|省|市|区|县|州|旗)$", "", part)
+            add(stem, name)
+        for alias in extra.get(name, ()):
+            add(alias, name)
+    return table

@@ -1,0 +1,142 @@
+"""Admins add a report by sending it to the bot as a document.
+
+The file is checked before anything is written: its type (txt, md, html, docx, pdf, by
+name and then by content), its size (`[corpus] max_file_mb`, from Telegram's metadata
+and again from the bytes received) and whether `bot.corpus.readers.read_document` can read it,
+on a temporary copy. It is then saved directly in the corpus folder under a sanitised
+name (no folders, no hidden names); an existing file is never replaced: the new one
+gets a numbered name and the admin is told. The admin is offered a 🔄 button for
+/reindex. Anyone else's document is handled like a photo (its caption is a question).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from bot.config import CorpusSettings
+from bot.corpus.readers import MB, SUPPORTED, read_document
+from bot.errors import DocumentError
+from bot.index.store import fsync_dir
+from bot.telegram.guard import Role
+from bot.telegram.handlers import parent_document
+from bot.telegram.render import plain
+from bot.telegram.state import Context, blocking, requires
+
+MAX_STEM = 80  # characters of the saved file name before its extension
+_UNSAFE = re.compile(r"[^\w\-.()（）《》【】]+")  # \w is Unicode-aware: letters (CJK too), digits, _
+
+
+@dataclass(frozen=True)
+class Saved:
+    name: str  # the file name in the corpus folder
+    characters: int  # text characters read from it
+    requested: str  # the sanitised name asked for (differs from `name` when that was taken)
+    duplicate_of: str | None = None  # an existing file with the same bytes (nothing written)
+
+
+def safe_file_name(name: str | None) -> str | None:
+    """A name that can only create a file directly in the corpus folder: the last path
+    component, no control or format characters, no leading dot, a supported extension.
+    None when no usable name is left (e.g. an unsupported type)."""
+    name = unicodedata.normalize("NFKC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    stem, dot, suffix = name.rpartition(".")
+    suffix = f".{suffix.strip().lower()}"
+    if not dot or suffix not in SUPPORTED:
+        return None
+    stem = re.sub(r"\.{2,}", ".", _UNSAFE.sub("_", stem)).strip("._- ")[:MAX_STEM].rstrip("._- ")
+    if stem.lower() == "readme":  # the corpus reader skips a folder's README
+        stem += "_report"
+    return f"{stem or 'report'}{suffix}"
+
+
+def save_report(corpus: CorpusSettings, name: str, data: bytes, max_bytes: int) -> Saved:
+    """Validate `data` as the document `name` and store it in the corpus folder (never
+    replacing a file). Raises DocumentError saying why a file is refused."""
+    if len(data) > max_bytes:
+        raise DocumentError(name, f"file is larger than the {max_bytes / MB:.3g} MB limit (corpus.max_file_mb)")
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        probe = Path(tmp) / f"upload{Path(name).suffix}"
+        probe.write_bytes(data)
+        try:
+            text = read_document(probe, max_bytes)
+        except DocumentError as exc:
+            raise DocumentError(name, exc.reason) from None
+    folder = corpus.dir.resolve()
+    digest = hashlib.sha256(data).digest()
+    for existing in sorted(folder.iterdir()):
+        if existing.is_file() and existing.stat().st_size == len(data) and hashlib.sha256(existing.read_bytes()).digest() == digest:
+            return Saved(existing.name, len(text), name, duplicate_of=existing.name)
+    staging = folder / f".upload-{secrets.token_hex(6)}.tmp"  # hidden: never read as a report
+    with open(staging, "xb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    try:
+        stem, suffix = Path(name).stem, Path(name).suffix
+        for n in range(1, 1000):
+            candidate = name if n == 1 else f"{stem}-{n}{suffix}"
+            target = folder / candidate
+            if target.resolve().parent != folder:  # defence in depth: safe_file_name already ensures it
+                raise DocumentError(name, "the file name points outside the corpus folder")
+            try:
+                os.link(staging, target)  # atomic, and fails instead of replacing an existing file
+            except FileExistsError:
+                continue
+            fsync_dir(folder)
+            return Saved(candidate, len(text), name)
+        raise DocumentError(name, "too many files of that name in the corpus folder")
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _reindex_button() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("🔄 立即重建索引", callback_data="reindex")]])
+
+
+@requires(Role.ADMIN, otherwise=parent_document)
+async def upload_report(update: Update, context: Context) -> None:
+    """An admin's document: check it, save it in the corpus folder, offer /reindex."""
+    message = update.effective_message
+    document = message.document
+    config = context.bot_data.ready()[0]
+    limit = int(config.corpus.max_file_mb * MB)
+    name = safe_file_name(document.file_name)
+    if name is None:
+        await message.reply_text(plain(f"无法添加这个文件:只接受 {' '.join(SUPPORTED)} 格式的报告。"))
+        return
+    if document.file_size is not None and document.file_size > limit:
+        await message.reply_text(f"无法添加这个文件:它有 {document.file_size / MB:.3g} MB,超过了 {config.corpus.max_file_mb:g} MB 的上限(corpus.max_file_mb)。")
+        return
+    try:
+        data = bytes(await (await context.bot.get_file(document.file_id)).download_as_bytearray())
+    except TelegramError as exc:
+        await message.reply_text(plain(f"无法下载这个文件:{exc}"))
+        return
+    try:
+        saved = await blocking(save_report, config.corpus, name, data, limit)
+    except (DocumentError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, DocumentError) else (exc.strerror or str(exc))
+        await message.reply_text(plain(f"无法添加这个文件({name}):{reason}。什么都没有保存。"))
+        return
+    if saved.duplicate_of:
+        await message.reply_text(plain(f"语料库中已有内容完全相同的文件 {saved.duplicate_of},没有重复保存。"))
+        return
+    renamed = f"已有同名文件 {saved.requested},原文件保持不变,新文件另存为 {saved.name}。" if saved.name != saved.requested else ""
+    await message.reply_text(
+        plain(
+            f"✅ 已保存到语料库:{saved.name}(读出 {saved.characters} 字)。{renamed}\n"
+            f"可在 {config.corpus.metadata.name} 中补充标题和地区。发送 /reindex 或点下方按钮重建索引后,新报告才会用于回答。"
+        ),
+        reply_markup=_reindex_button(),
+    )

@@ -1,0 +1,84 @@
+"""Question analysis: filler, script, typos, term expansion, regions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answering.query import QueryAnalyzer, strip_filler
+from bot.corpus.terms import Terms, load_terms
+from bot.text import Tokenizer
+
+REGIONS = ["重庆市涪陵区", "江苏省南通市通州区", "四川省泸州市", "重庆市云阳县"]
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> QueryAnalyzer:
+    terms = load_terms(Path(__file__).resolve().parents[2] / "corpus" / "terms.toml")
+    return QueryAnalyzer(terms, Tokenizer(terms.dictionary), REGIONS, {"四川省泸州市": ["酒城"]})
+
+
+@pytest.mark.parametrize(
+    ("raw", "core"),
+    [
+        ("老师您好，请问课后服务怎么收费？谢谢", "课后服务怎么收费"),
+        ("我想问一下周末还能补课吗", "周末还能补课吗"),
+        ("麻烦问一下,作业太多找谁反映?急!", "作业太多找谁反映"),
+        ("课后服务怎么收费", "课后服务怎么收费"),
+    ],
+)
+def test_filler_is_stripped_but_the_question_stays(analyzer: QueryAnalyzer, raw: str, core: str) -> None:
+    assert analyzer.analyze(raw).text == core
+
+
+def test_greeting_alone_leaves_no_question() -> None:
+    assert strip_filler("老师您好!") == ""
+    assert strip_filler("请问") == ""
+
+
+def test_traditional_question_is_searched_in_simplified_and_remembered(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("課後服務幾點結束")
+    assert query.script == "traditional"
+    assert query.text == "课后服务几点结束"
+    assert "课后服务" in query.tokens
+
+
+def test_full_width_is_folded(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("５＋２是什么意思").text == "5+2是什么意思"
+
+
+def test_typos_are_fixed_before_searching(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("做业太多了").text == "作业太多了"
+
+
+def test_colloquial_words_expand_to_official_terms(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("周末还能补课吗")
+    assert "休息日" in query.expansions and "校外培训" in query.expansions
+    assert "休息日" in query.tokens and "休息日" not in query.core_tokens
+
+
+def test_region_named_in_the_question_is_found(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("涪陵的托管费多少钱").regions == ("重庆市涪陵区",)
+    assert set(analyzer.analyze("重庆的课后服务几点结束").regions) == {"重庆市涪陵区", "重庆市云阳县"}
+    assert analyzer.analyze("酒城能补课吗").regions == ("四川省泸州市",)
+
+
+def test_region_chosen_by_the_parent_is_added(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("托管费多少钱", region="泸州").regions[0] == "四川省泸州市"
+
+
+def test_intents(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("托管费多少钱").wants_figure
+    assert analyzer.analyze("想投诉培训机构").wants_hotline
+    assert not analyzer.analyze("双减假是什么").wants_figure
+
+
+def test_expansion_prefers_the_longest_phrase() -> None:
+    terms = Terms(expansions={"补课": ("校外培训",), "老师补课": ("有偿补课",)})
+    assert terms.expand("老师补课怎么办") == ["有偿补课"]
+
+
+def test_non_string_question_is_rejected(analyzer: QueryAnalyzer) -> None:
+    with pytest.raises(TypeError):
+        analyzer.analyze(None)  # type: ignore[arg-type]

@@ -1,0 +1,254 @@
+"""bot.storage.store: WAL, hashed user ids, votes once, settings, FAQ proposals, reports,
+retention, and a locked / unreadable / read-only database that never raises on the answer path."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StorageError
+from bot.storage import admin
+from bot.storage.store import SALT_ENV, Store, Vote, load_salt
+
+DAY = 86400.0
+NOW = 1_800_000_000.0  # a fixed "now" for the reports
+
+
+class Clock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_store(tmp_path: Path, clock: Clock | None = None, **kwargs) -> Store:
+    return Store(tmp_path / "var" / "bot.sqlite3", salt="s", clock=clock or Clock(), **kwargs)
+
+
+def rows(store: Store, sql: str) -> list[tuple]:
+    with sqlite3.connect(store.path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_database_uses_wal_and_creates_its_folder(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.available
+    assert rows(store, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_question_log_keeps_a_salted_hash_never_the_user_id(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.log_question(987654321, "课后服务怎么收费?", kind="private", abstained=False, confidence=0.8, answer_id="abc")
+    [(user_hash, question)] = rows(store, "SELECT user_hash, question FROM question_log")
+    assert question == "课后服务怎么收费?"
+    assert "987654321" not in user_hash and len(user_hash) == 32
+    assert user_hash == store.user_hash(987654321)
+    assert Store(tmp_path / "other.sqlite3", salt="different").user_hash(987654321) != user_hash
+    assert b"987654321" not in store.path.read_bytes() + Path(f"{store.path}-wal").read_bytes()
+
+
+def test_salt_comes_from_the_environment_or_a_private_file_made_once(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    assert load_salt(db, env={SALT_ENV: "from-env"}) == "from-env"
+    first = load_salt(db, env={})
+    salt_file = tmp_path / "bot.sqlite3.salt"
+    assert stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    assert load_salt(db, env={}) == first  # reused, so hashes stay stable across restarts
+    assert Store(db).user_hash(1) == Store(db).user_hash(1)
+
+
+def test_a_vote_counts_once_per_user_and_answer(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.record_vote("a1", 1, 1) is Vote.RECORDED
+    assert store.record_vote("a1", 1, -1) is Vote.DUPLICATE  # the first vote stands
+    assert store.record_vote("a1", 2, -1) is Vote.RECORDED
+    assert store.record_vote("a2", 1, -1) is Vote.RECORDED
+    s = admin.stats(store)
+    assert (s.up, s.down) == (1, 2)
+    with pytest.raises(StorageError):
+        store.record_vote("a1", 3, 0)
+
+
+def test_settings_and_answer_pages_round_trip(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    assert store.settings(5).region is None
+    assert store.set_region(5, "重庆市涪陵区") and store.set_script(5, "traditional")
+    assert (store.settings(5).region, store.settings(5).script) == ("重庆市涪陵区", "traditional")
+    assert store.set_region(5, None)
+    assert (store.settings(5).region, store.settings(5).script) == (None, "traditional")
+    assert store.save_pages("x1", ["<b>一</b>", "二"], "simplified")
+    assert store.pages("x1").pages == ("<b>一</b>", "二")
+    assert store.pages("missing") is None
+
+
+def test_sql_is_parameterised(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    nasty = "'); DROP TABLE feedback; --"
+    store.log_question(1, nasty, kind="private", abstained=True, confidence=0.0)
+    store.set_region(1, nasty)
+    assert store.settings(1).region == nasty
+    assert admin.unanswered(store)[0].question == nasty
+    assert store.record_vote(nasty, 1, 1) is Vote.RECORDED
+
+
+def test_faq_proposals_are_approved_or_rejected_once(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    first = admin.propose_faq(store, 77, "李老师", "课后服务几点结束?", "17:30 结束。")
+    second = admin.propose_faq(store, 77, "李老师", "作业多吗?", "不多。", "重庆市涪陵区")
+    assert [p.id for p in admin.pending_faqs(store)] == [first, second]
+    claimed = admin.claim_faq(store, first, 42)
+    assert claimed is not None and claimed.question == "课后服务几点结束?"
+    assert admin.claim_faq(store, first, 43) is None  # a second admin cannot approve it again
+    assert admin.reject_faq(store, first, 43) is None
+    assert admin.finish_faq(store, first, approved=True)
+    assert admin.reject_faq(store, second, 42).status == "rejected"
+    assert admin.pending_faqs(store) == []
+    third = admin.propose_faq(store, 77, "李老师", "问", "答")
+    admin.claim_faq(store, third, 42)
+    admin.finish_faq(store, third, approved=False)  # writing the file failed: back in the queue
+    assert [p.id for p in admin.pending_faqs(store)] == [third]
+
+
+def test_stats_count_today_total_abstentions_and_votes(tmp_path: Path) -> None:
+    clock = Clock(NOW - 3 * DAY)
+    store = make_store(tmp_path, clock)
+    store.log_question(1, "旧问题", kind="private", abstained=True, confidence=0.1)
+    clock.now = NOW
+    store.log_question(1, "问题一", kind="private", abstained=False, confidence=0.9, answer_id="a")
+    store.log_question(2, "问题二", kind="group", abstained=True, confidence=0.2)
+    store.record_vote("a", 2, 1)
+    admin.propose_faq(store, 77, "李老师", "问", "答")
+    s = admin.stats(store)
+    assert (s.questions_today, s.questions_total, s.abstained_total, s.users_today) == (2, 3, 2, 2)
+    assert (s.up, s.down, s.pending_faqs) == (1, 0, 1)
+    assert s.abstention_rate == pytest.approx(2 / 3)
+
+
+def test_unanswered_lists_abstained_and_downvoted_questions_most_frequent_first(tmp_path: Path) -> None:
+    clock = Clock(NOW - 40 * DAY)
+    store = make_store(tmp_path, clock)
+    store.log_question(1, "很久以前的问题", kind="private", abstained=True, confidence=0.1)
+    clock.now = NOW
+    for user in (1, 2, 3):
+        store.log_question(user, "托管班收费吗?", kind="private", abstained=True, confidence=0.1)
+    store.log_question(4, "託管班收費嗎?", kind="private", abstained=True, confidence=0.1)  # same question, other script
+    store.log_question(1, "作业多长时间?", kind="private", abstained=False, confidence=0.9, answer_id="down")
+    store.record_vote("down", 1, -1)
+    store.record_vote("down", 2, -1)  # two 👎 on one answer still count one question
+    store.log_question(1, "答得很好的问题", kind="private", abstained=False, confidence=0.9, answer_id="up")
+    store.record_vote("up", 1, 1)
+    result = admin.unanswered(store, days=30)
+    assert [(r.count, r.abstained, r.down) for r in result] == [(4, 4, 0), (1, 0, 1)]
+    assert result[0].question == "託管班收費嗎?"  # the latest wording
+    assert result[1].question == "作业多长时间?"
+
+
+def test_retention_deletes_old_entries_but_keeps_pending_proposals(tmp_path: Path) -> None:
+    clock = Clock(NOW - 200 * DAY)
+    store = make_store(tmp_path, clock, retention_days=180)
+    store.log_question(1, "老问题", kind="private", abstained=True, confidence=0.1, answer_id="old")
+    store.record_vote("old", 1, -1)
+    store.save_pages("old", ["x"], "simplified")
+    pending = admin.propose_faq(store, 77, "李老师", "待审", "答")
+    admin.reject_faq(store, admin.propose_faq(store, 77, "李老师", "已拒", "答"), 42)
+    clock.now = NOW
+    store.log_question(1, "新问题", kind="private", abstained=True, confidence=0.1)  # sweeps: last one was long ago
+    assert [q for (q,) in rows(store, "SELECT question FROM question_log")] == ["新问题"]
+    assert rows(store, "SELECT COUNT(*) FROM feedback") == [(0,)]
+    assert store.pages("old") is None
+    assert [p.id for p in admin.pending_faqs(store)] == [pending]
+    # Opening the store applies retention too.
+    store.close()
+    Store(store.path, salt="s", clock=Clock(NOW + 181 * DAY), retention_days=180)
+    assert rows(store, "SELECT COUNT(*) FROM question_log") == [(0,)]
+
+
+def test_a_locked_database_is_logged_and_answering_goes_on(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = make_store(tmp_path, busy_timeout=0.05)
+    store.set_region(1, "重庆市涪陵区")
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.storage.store"):
+            assert store.log_question(1, "问题", kind="private", abstained=False, confidence=0.5) is False
+            assert store.record_vote("a", 1, 1) is Vote.FAILED
+            assert store.save_pages("a", ["x"], "simplified") is False
+            assert store.settings(1).region == "重庆市涪陵区"  # WAL: readers are not blocked by a writer
+        assert "locked" in caplog.text
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.record_vote("a", 1, 1) is Vote.RECORDED
+
+
+def test_an_unusable_database_file_never_raises_on_the_answer_path(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with caplog.at_level(logging.ERROR, logger="bot.storage.store"):
+        store = Store(path, salt="s")
+    assert not store.available
+    assert "cannot be written" in caplog.text
+    assert store.log_question(1, "问题", kind="private", abstained=False, confidence=0.5) is False
+    assert store.record_vote("a", 1, 1) is Vote.FAILED
+    assert store.settings(1).region is None and store.pages("a") is None
+    assert admin.propose_faq(store, 1, "x", "q", "a") is None
+    with pytest.raises(StorageError, match="readable"):
+        admin.stats(store)
+
+
+def test_a_read_only_database_still_serves_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = make_store(tmp_path)
+    store.set_region(1, "重庆市涪陵区")
+    store.close()
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # root may write anyway: refuse the writable open as SQLite would
+        def refuse(self: Store) -> sqlite3.Connection:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        monkeypatch.setattr(Store, "_connect", refuse)  # the fallback connection (mode=ro) is real
+    else:
+        for f in store.path.parent.iterdir():
+            f.chmod(0o444)
+        store.path.parent.chmod(0o555)
+    try:
+        again = Store(store.path, salt="s")
+        assert again.settings(1).region == "重庆市涪陵区"
+        assert again.record_vote("a", 1, 1) is Vote.FAILED
+    finally:
+        store.path.parent.chmod(0o755)
+
+
+def test_a_crash_right_after_a_vote_loses_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    script = (
+        "import os, signal\n"
+        "from bot.storage.store import Store\n"
+        f"s = Store({str(db)!r}, salt='s')\n"
+        "s.record_vote('a1', 7, -1)\n"
+        "s.set_region(7, '重庆市云阳县')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)}, timeout=60)
+    assert done.returncode == -9
+    store = Store(db, salt="s")
+    assert store.record_vote("a1", 7, -1) is Vote.DUPLICATE
+    assert admin.stats(store).down == 1
+    assert store.settings(7).region == "重庆市云阳县"
+
+
+def test_the_store_is_safe_to_share_between_threads(tmp_path: Path) -> None:
+    import concurrent.futures
+
+    store = make_store(tmp_path)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda n: store.record_vote(f"a{n % 10}", n, 1), range(200)))
+    assert results.count(Vote.RECORDED) == 200
+    assert admin.stats(store).up == 200
