@@ -89,6 +89,17 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class OcrSettings:
+    threads: int = 1
+    max_side: int = 2000
+    max_megapixels: float = 40.0
+    max_image_mb: float = 10.0
+    min_text_chars: int = 20
+    max_pages: int = 200
+    queue: int = 4
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path  # the config file itself
     corpus: CorpusSettings
@@ -99,6 +110,7 @@ class Config:
     telegram: TelegramSettings
     storage: StorageSettings
     hotlines: tuple[Hotline, ...]
+    ocr: OcrSettings = field(default_factory=OcrSettings)
 
 
 class _Section:
@@ -266,6 +278,16 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         path=rel(s.text("path", "var/bot.sqlite3")),
         retention_days=s.number("retention_days", int, 180, 1),
     )
+    o = _Section(data.get("ocr", {}), "ocr")
+    ocr = OcrSettings(
+        threads=o.number("threads", int, 1, 1, 64),
+        max_side=o.number("max_side", int, 2000, 320, 8000),
+        max_megapixels=o.number("max_megapixels", float, 40.0, 0.1, 100.0),
+        max_image_mb=o.number("max_image_mb", float, 10.0, 0.01, 20.0),
+        min_text_chars=o.number("min_text_chars", int, 20, 0),
+        max_pages=o.number("max_pages", int, 200, 1),
+        queue=o.number("queue", int, 4, 1, 1000),
+    )
     return Config(
         path=file,
         corpus=corpus,
@@ -276,6 +298,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         telegram=telegram,
         storage=storage,
         hotlines=_hotlines(root.get("hotlines", list, [])),
+        ocr=ocr,
     )
 
 

@@ -80,3 +80,22 @@ class EmbedderError(BotError):
 
 class StorageError(BotError):
     """The SQLite store cannot be read or written."""
+
+
+class ImageError(BotError):
+    """An image cannot be read safely: not an image, damaged or truncated, too large, empty.
+
+    `kind` ("not_image", "damaged", "too_large", "empty", "no_text") picks the friendly
+    reply a parent gets; `reason` says what is wrong for logs and admins.
+    """
+
+    user_error = True
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"{reason}.", hint="Send a clearer photo or a screenshot (JPEG, PNG or WebP).")
+
+
+class OcrError(BotError):
+    """The OCR engine cannot be loaded or failed on an image."""

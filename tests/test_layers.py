@@ -23,6 +23,7 @@ LAYER_OF = {
     "config": SHARED,
     "text": SHARED,
     "data": SHARED,  # package data (calibration.json)
+    "ocr": "ocr",
     "corpus": "corpus",
     "index": "index",
     "answering": "answering",
@@ -36,13 +37,14 @@ LAYER_OF = {
 # What each layer may import (itself included).
 BELOW = {
     SHARED: {SHARED},
-    "corpus": {SHARED, "corpus"},
-    "index": {SHARED, "corpus", "index"},
+    "ocr": {SHARED, "ocr"},  # reading images: used by the corpus (scans) and Telegram (photos)
+    "corpus": {SHARED, "ocr", "corpus"},
+    "index": {SHARED, "ocr", "corpus", "index"},
     "answering": {SHARED, "corpus", "index", "answering"},
     "storage": {SHARED, "storage"},
-    "service": {SHARED, "corpus", "index", "answering", "storage", "service"},
-    "telegram": {SHARED, "corpus", "index", "answering", "storage", "service", "telegram"},
-    "cli": {SHARED, "corpus", "index", "answering", "storage", "service", "telegram", "cli"},
+    "service": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service"},
+    "telegram": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service", "telegram"},
+    "cli": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service", "telegram", "cli"},
     "main": {"cli"},
 }
 
@@ -113,6 +115,7 @@ def test_no_layer_imports_one_above_it() -> None:
         ("answering/bad.py", "from bot.storage.store import Store\n", "bot.answering.bad (answering) imports bot.storage.store (storage)"),
         ("telegram/bad.py", "from bot import cli\n", "bot.telegram.bad imports bot.cli: nothing imports the CLI"),
         ("text.py", "from bot.corpus.terms import Terms\n", "bot.text (shared) imports bot.corpus.terms (corpus)"),
+        ("ocr/bad.py", "from bot.corpus.readers import MB\n", "bot.ocr.bad (ocr) imports bot.corpus.readers (corpus)"),
     ],
 )
 def test_the_check_catches_an_upward_import(tmp_path: Path, path: str, source: str, expected: str) -> None:
