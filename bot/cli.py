@@ -118,6 +118,8 @@ def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
     report = build_index(config, progress=not args.no_progress)
     for problem in report.problems():
         print(problem, file=sys.stderr)
+    for line in report.scans():
+        print(line)
     print(
         f"built {report.build_id}: {report.documents} documents, {report.passages} passages, "
         f"{report.embedded} embeddings computed, {report.reused} reused, {report.seconds:.1f} s"

@@ -18,8 +18,10 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 _INLINE_SPACE = re.compile(r"[ \t\u3000\u00a0\u2002\u2003\u2009]+")
 
 
-def clean_text(text: str, doc_id: str, repairs: Repairs) -> str:
-    """The cleaned text of document `doc_id`: paragraphs on their own lines, no boilerplate."""
+def clean_text(text: str, doc_id: str, repairs: Repairs, *, ocr: bool = False) -> str:
+    """The cleaned text of document `doc_id`: paragraphs on their own lines, no boilerplate.
+
+    `ocr`: the text was read from a scan, so the repair table's OCR-only swaps apply too."""
     text = remove_invisible_characters(text)
     text = strip_pinyin(text)
     text = drop_boilerplate_lines(text)
@@ -27,7 +29,7 @@ def clean_text(text: str, doc_id: str, repairs: Repairs) -> str:
     text = drop_contribution_notes(text)
     text = join_shared_pages(text)
     text = title_from_file_name_line(text)
-    text = repairs.apply(text, doc_id)
+    text = repairs.apply(text, doc_id, ocr=ocr)
     return tidy_whitespace(text)
 
 

@@ -14,8 +14,9 @@ from typing import Any
 from bot.config import CorpusSettings, read_toml
 from bot.corpus.cleaning import clean_text
 from bot.corpus.faq import load_faq
-from bot.corpus.readers import MB, SUPPORTED, read_document
+from bot.corpus.readers import MB, SUPPORTED, TEXT_TYPES, read_document
 from bot.corpus.repairs import load_repairs
+from bot.corpus.scans import Scanner, ScanRecord
 from bot.corpus.splitter import split_document
 from bot.errors import ConfigError, CorpusError, DocumentError
 from bot.records import Document, DocumentMeta, Passage
@@ -34,7 +35,8 @@ class CorpusLoad:
 
     documents: tuple[Document, ...]
     skipped: tuple[DocumentError, ...]
-    ignored: tuple[Path, ...] = ()  # files of a type the readers do not handle (notes.bin, scan.jpg)
+    ignored: tuple[Path, ...] = ()  # files of a type the readers do not handle (notes.bin)
+    scanned: tuple[ScanRecord, ...] = ()  # files (partly) read by OCR
 
 
 def corpus_files(settings: CorpusSettings) -> list[Path]:
@@ -58,8 +60,8 @@ def ignored_files(settings: CorpusSettings) -> list[Path]:
 
 def ignored_reason(path: Path) -> str:
     """What an admin reads for a file the build leaves out."""
-    kinds = ", ".join(suffix.lstrip(".") for suffix in SUPPORTED if suffix != ".htm")
-    return f"ignored {path.name}: not a supported type ({kinds})"
+    kinds = ", ".join(suffix.lstrip(".") for suffix in TEXT_TYPES if suffix != ".htm")
+    return f"ignored {path.name}: not a supported type ({kinds}; scans: png, jpg, webp, tiff)"
 
 
 def _is_report(name: str) -> bool:
@@ -68,8 +70,11 @@ def _is_report(name: str) -> bool:
     return not name.startswith(".") and path.suffix.lower() in SUPPORTED and path.stem.lower() != "readme"
 
 
-def load_corpus(settings: CorpusSettings) -> CorpusLoad:
-    """Read, clean and describe every report; unreadable files are skipped, not fatal."""
+def load_corpus(settings: CorpusSettings, scanner: Scanner | None = None) -> CorpusLoad:
+    """Read, clean and describe every report; unreadable files are skipped, not fatal.
+
+    Scans are read by `scanner` (OCR; an uncached default one when not given)."""
+    scanner = scanner or Scanner()
     files = corpus_files(settings)
     metadata = load_metadata(settings.metadata)
     repairs = load_repairs(settings.repairs)
@@ -78,8 +83,9 @@ def load_corpus(settings: CorpusSettings) -> CorpusLoad:
     skipped: list[DocumentError] = []
     for path in files:
         try:
-            raw = read_document(path, max_bytes)
-            text = clean_text(raw, path.name, repairs)
+            read_before = len(scanner.records)
+            raw = read_document(path, max_bytes, scanner)
+            text = clean_text(raw, path.name, repairs, ocr=len(scanner.records) > read_before)
             if not text.strip():
                 raise DocumentError(str(path), "no text left after removing page boilerplate")
         except DocumentError as exc:
@@ -96,12 +102,14 @@ def load_corpus(settings: CorpusSettings) -> CorpusLoad:
         )
     for name in sorted(set(metadata) - {d.meta.doc_id for d in documents} - {Path(e.path).name for e in skipped}):
         log.warning("%s describes %s, which is not in %s", settings.metadata.name, name, settings.dir)
-    return CorpusLoad(documents=tuple(documents), skipped=tuple(skipped), ignored=tuple(ignored_files(settings)))
+    return CorpusLoad(
+        documents=tuple(documents), skipped=tuple(skipped), ignored=tuple(ignored_files(settings)), scanned=tuple(scanner.records)
+    )
 
 
-def load_passages(settings: CorpusSettings) -> tuple[list[Passage], tuple[DocumentError, ...]]:
+def load_passages(settings: CorpusSettings, scanner: Scanner | None = None) -> tuple[list[Passage], tuple[DocumentError, ...]]:
     """Every report split into passages, then the staff FAQ entries; plus the skipped files."""
-    corpus = load_corpus(settings)
+    corpus = load_corpus(settings, scanner)
     passages = [p for doc in corpus.documents for p in split_document(doc)]
     passages.extend(load_faq(settings.faq))
     return passages, corpus.skipped

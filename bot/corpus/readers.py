@@ -16,23 +16,33 @@ import zipfile
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import charset_normalizer
 
 from bot.errors import DocumentError
+from bot.ocr.images import SUFFIXES as IMAGE_SUFFIXES
 
-SUPPORTED = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+if TYPE_CHECKING:
+    from bot.corpus.scans import Scanner
+
+TEXT_TYPES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+SUPPORTED = TEXT_TYPES + IMAGE_SUFFIXES  # images (scans) are read by OCR
 MB = 1024 * 1024
 _CHINESE_ENCODINGS = ("gb18030", "big5")
 # C0 control bytes that never occur in text files (tab, newlines, form feed and ESC do).
 _CONTROL = frozenset(range(32)) - {9, 10, 12, 13, 27}
 
 
-def read_document(path: Path, max_bytes: int) -> str:
-    """The text of one corpus file; raises DocumentError saying why a file cannot be used."""
+def read_document(path: Path, max_bytes: int, scanner: Scanner | None = None) -> str:
+    """The text of one corpus file; raises DocumentError saying why a file cannot be used.
+
+    Scans (image files, PDF pages without a usable text layer) are read with `scanner`'s OCR;
+    without a scanner an image file is refused and a PDF keeps only its text pages.
+    """
     suffix = path.suffix.lower()
     reader = _READERS.get(suffix)
-    if reader is None:
+    if reader is None and suffix not in IMAGE_SUFFIXES:
         raise DocumentError(str(path), f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED)}")
     try:
         size = path.stat().st_size
@@ -46,7 +56,12 @@ def read_document(path: Path, max_bytes: int) -> str:
         raise DocumentError(str(path), f"cannot read the file ({exc.strerror or exc})") from exc
     if not data.strip():
         raise DocumentError(str(path), "empty file")
-    text = reader(data, path)
+    if suffix in IMAGE_SUFFIXES:
+        text = _read_image(data, path, scanner)
+    elif suffix == ".pdf":
+        text = _read_pdf(data, path, scanner)
+    else:
+        text = reader(data, path)  # type: ignore[misc]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise DocumentError(str(path), "empty file")
@@ -215,8 +230,18 @@ def _table_rows(table: object) -> list[str]:
     return rows
 
 
-def _read_pdf(data: bytes, path: Path) -> str:
-    """The text layer of every page of a PDF."""
+def _read_image(data: bytes, path: Path, scanner: Scanner | None) -> str:
+    """A scanned page saved as an image, read by OCR."""
+    if scanner is None:
+        raise DocumentError(str(path), "an image file needs OCR to be read")
+    text = scanner.read_image_file(path.name, data)
+    if not text.strip():
+        raise DocumentError(str(path), "OCR found no text in the image")
+    return text
+
+
+def _read_pdf(data: bytes, path: Path, scanner: Scanner | None = None) -> str:
+    """The text layer of every page of a PDF; pages without a usable one are OCRed (with a scanner)."""
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings on damaged files say less than our reason
@@ -232,9 +257,18 @@ def _read_pdf(data: bytes, path: Path) -> str:
         raise
     except Exception as exc:  # pypdf raises PdfReadError, ValueError, KeyError... on damaged files
         raise DocumentError(str(path), "damaged .pdf") from exc
-    if not any(page.strip() for page in pages):
+    texts = [unwrap_lines(page) for page in pages]
+    if scanner is not None:
+        weak = [n for n, page in enumerate(pages) if scanner.needs_ocr(page)]
+        if weak:
+            for n, text in scanner.read_pdf_pages(path.name, data, reader, weak, len(pages)).items():
+                if text.strip():  # a scanned page OCR found nothing on keeps its thin text layer
+                    texts[n] = text
+            if not any(text.strip() for text in texts):
+                raise DocumentError(str(path), "no text layer in .pdf and OCR found no text on its pages")
+    if not any(text.strip() for text in texts):
         raise DocumentError(str(path), "no text layer in .pdf (scanned?)")
-    return "\n\n".join(unwrap_lines(page) for page in pages if page.strip())
+    return "\n\n".join(text for text in texts if text.strip())
 
 
 _SENTENCE_END = "。！？!?；;:：”’」』."

