@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,23 +18,31 @@ from bot.answering.compose import AnswerComposer, AnswerStyle
 from bot.answering.confidence import Calibration, features, load_calibration
 from bot.answering.coverage import TermStatistics
 from bot.answering.fusion import FusionWeights, HybridFuser, merge_candidates
+from bot.answering.notice import Notice, NoticeAnswer, asks_about_fees, compare_fees, question_for, read_notice
 from bot.answering.query import Query, QueryAnalyzer
 from bot.answering.retrieval import DenseRetriever, KeywordRetriever
 from bot.answering.spelling import HomophoneCorrector
 from bot.config import Config
 from bot.corpus.loader import load_metadata
 from bot.corpus.terms import Terms, load_terms
-from bot.errors import BuildBusyError, IndexCorruptError, IndexMissingError
+from bot.errors import BuildBusyError, ImageError, IndexCorruptError, IndexMissingError
 from bot.index.build import BuildReport, build_index
 from bot.index.embedder import Embedder, make_embedder
 from bot.index.status import index_status
 from bot.index.store import LoadedIndex, load_index
+from bot.ocr import read_image
+from bot.ocr.engine import OcrEngine, shared_engine
+from bot.ocr.images import ImageLimits
 from bot.records import Answer, Hit
+from bot.text import to_script
 
 log = logging.getLogger(__name__)
 
 # Further excerpts kept for the Telegram "more" button.
 EXTRA_HITS = 5
+# Report passages searched for fee figures to set beside a fee notice's amounts.
+FEE_PASSAGES = 10
+FEE_SEARCH = {"课后服务": "课后服务费 收费标准 元/课时", "校外培训": "校外培训 收费 预收费 监管"}
 
 
 @dataclass(frozen=True)
@@ -65,9 +73,12 @@ class Ranking:
 class Service:
     """Answers questions from the current index; rebuilds and reloads it on request."""
 
-    def __init__(self, config: Config, index: LoadedIndex, embedder: Embedder, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self, config: Config, index: LoadedIndex, embedder: Embedder, calibration: Calibration | None = None, ocr: OcrEngine | None = None
+    ) -> None:
         self.config = config
         self.embedder = embedder
+        self._ocr = ocr  # loaded on the first photo
         self.calibration = calibration or load_calibration(embedder.model_id)
         self.hotlines = config.hotlines
         self._rebuild_lock = threading.Lock()
@@ -164,6 +175,41 @@ class Service:
             if hit.passage.kind == "faq":
                 return hit if (hit.dense or 0.0) >= self.config.retrieval.faq_threshold else None
         return None
+
+    @property
+    def ocr(self) -> OcrEngine:
+        """The OCR engine (the process's shared one, threads capped by `[ocr] threads`)."""
+        if self._ocr is None:
+            self._ocr = shared_engine(self.config.ocr.threads, self.config.ocr.max_side)
+        return self._ocr
+
+    def read_notice(self, image: bytes) -> Notice:
+        """Read a parent's photo or screenshot (CPU heavy: call it off the event loop). Raises
+        ImageError (kind "no_text" when nothing readable is on it) or OcrError."""
+        cfg = self.config.ocr
+        limits = ImageLimits(max_pixels=int(cfg.max_megapixels * 1e6), max_side=cfg.max_side, max_frames=1)
+        page = read_image(image, self.ocr, limits)[0]
+        rows = [row.text for row in page.rows()]
+        if sum(1 for ch in "".join(rows) if ch.isalnum()) < 2:
+            raise ImageError("no_text", "no readable text in the image")
+        return read_notice(rows, page.confidence)
+
+    def answer_notice(self, notice: Notice, caption: str = "", *, region: str | None = None, script: str | None = None) -> NoticeAnswer:
+        """Answer the caption (or the question the notice raises); for a fee notice, set its
+        amounts beside the fee figures the reports give. `script`: the parent's, for an inferred question."""
+        question, inferred = question_for(notice, caption)
+        if inferred and question and script in ("simplified", "traditional"):
+            question = to_script(question, script)  # type: ignore[arg-type]
+        answer = self.ask(question, region=region) if question else None
+        if answer is not None and notice.kind == "training" and not answer.abstained:
+            answer = replace(answer, hotlines=self.hotlines)  # an ad a parent doubts: every reporting channel
+        comparisons: tuple = ()
+        others: tuple = ()
+        if notice.kind == "fee" and any(a.per for a in notice.amounts) and asks_about_fees(caption):
+            p = self.pipeline
+            search = FEE_SEARCH.get(notice.topic, "收费标准 元/课时")
+            comparisons, others = compare_fees(notice, self._rank(p, search, region, FEE_PASSAGES).reports[:FEE_PASSAGES])
+        return NoticeAnswer(notice, caption.strip() or question, inferred, answer, comparisons, others)
 
     def reload(self) -> None:
         """Load the current index from disk; on failure the old one keeps serving."""
