@@ -201,6 +201,18 @@ class FakeBotApi:
             document["file_size"] = len(data) if file_size == -1 else file_size
         return document
 
+    def add_photo(self, data: bytes, width: int, height: int, *, file_size: int | None = -1) -> list[dict[str, Any]]:
+        """Store a photo and return the `photo` list of a message carrying it: a thumbnail and
+        the full size, as Telegram sends them (file_size as in `add_file`)."""
+        file_id = f"photo{len(self.files) + 1}"
+        self.files[file_id] = data
+        self.files[f"{file_id}t"] = data[:64]  # a thumbnail nobody should pick
+        full: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": width, "height": height}
+        if file_size is not None:
+            full["file_size"] = len(data) if file_size == -1 else file_size
+        thumb = {"file_id": f"{file_id}t", "file_unique_id": f"u{file_id}t", "width": 90, "height": max(1, 90 * height // max(width, 1)), "file_size": 64}
+        return [thumb, full]
+
     def inject(self, method: str, *, status: int = 500, description: str = "", retry_after: int | None = None, delay: float = 0.0, times: int = 1) -> None:
         """Make the next `times` calls of `method` fail (or answer late, with delay and status 200)."""
         self.faults.setdefault(method, []).append(Fault(status, description, retry_after, delay, times))

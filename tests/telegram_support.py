@@ -45,6 +45,7 @@ class CachedService:
         self.config = service.config
         self.hotlines = service.hotlines
         self.asked: list[tuple[str, str | None]] = []
+        self.notices: list[tuple[str, str, str | None]] = []  # (notice kind, caption, region) of photos answered
 
     def ask(self, question: str, *, region: str | None = None, top_k: int | None = None) -> Answer:
         self.asked.append((question, region))
@@ -55,6 +56,13 @@ class CachedService:
 
     def rebuild(self, progress=None):  # noqa: ANN001, ANN201 - same signature as Service.rebuild
         return self.service.rebuild(progress)
+
+    def read_notice(self, image: bytes):  # noqa: ANN201 - the real OCR, never memoised
+        return self.service.read_notice(image)
+
+    def answer_notice(self, notice, caption: str = "", *, region: str | None = None, script: str | None = None):  # noqa: ANN001, ANN201
+        self.notices.append((notice.kind, caption, region))
+        return self.service.answer_notice(notice, caption, region=region, script=script)
 
 
 class SpyService(CachedService):

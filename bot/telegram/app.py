@@ -30,7 +30,7 @@ from telegram.ext import (
 
 from bot.config import TOKEN_ENV, Config
 from bot.errors import BotError, ConfigError
-from bot.telegram import admin, upload
+from bot.telegram import admin, photos, upload
 from bot.telegram import handlers as parents
 from bot.telegram.delivery import MESSAGES_PER_SECOND, AckingProcessor, Deliveries, Limiter, serve_polling
 from bot.telegram.guard import RateGuard, Roles, install_redaction, log_uncaught_exceptions
@@ -149,6 +149,10 @@ def build_application(
             CallbackQueryHandler(parents.stale_button),
             InlineQueryHandler(parents.inline_query),
             MessageHandler(new_message & private & filters.Document.ALL, upload.upload_report),
+            MessageHandler(new_message & private & filters.PHOTO, photos.photo_question),
+            MessageHandler(new_message & private & filters.Sticker.ALL, photos.sticker),
+            MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND & photos.REPLIES_TO_IMAGE, photos.reply_to_image),
+            MessageHandler(new_message & groups & (photos.IMAGES | (filters.TEXT & photos.REPLIES_TO_IMAGE)) & ~filters.COMMAND, photos.group_image),
             MessageHandler(new_message & private & filters.FORWARDED, parents.forwarded_question),
             MessageHandler(new_message & private & filters.COMMAND, parents.unknown_command),
             MessageHandler(new_message & private & has_text, parents.private_question),
@@ -196,6 +200,7 @@ async def post_shutdown(app: Application) -> None:
     """Close the store and the answer pool."""
     state: BotState = app.bot_data
     state.answer_pool.shutdown(wait=False, cancel_futures=True)
+    state.ocr_pool.shutdown(wait=False, cancel_futures=True)
     if state.store is not None:
         state.store.close()
 

@@ -86,6 +86,13 @@ class RateGuard:
         self._warned[user_id] = now
         return False, True
 
+    def refund(self, user_id: int) -> None:
+        """Take back the last allowed question (a photo that could not be read, whose caption is
+        then asked as a question and checked again)."""
+        times = self._seen.get(user_id)
+        if times:
+            times.pop()
+
     def forget_idle(self) -> None:
         """Drop users with no question inside the window (keeps memory flat)."""
         now = self.clock()

@@ -41,6 +41,9 @@ TRADITIONAL_LANGUAGES = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
 # Answering is CPU-bound (embedding, FAISS, BM25): more threads than cores only add
 # contention, and a pool of its own keeps quick SQLite calls from queuing behind it.
 ANSWER_WORKERS = max(2, min(4, os.cpu_count() or 2))  # two, so one slow question never blocks all
+# OCR gets one thread of its own (and onnxruntime's threads are capped by [ocr] threads), so
+# photos queue behind each other instead of taking the cores text questions need.
+OCR_WORKERS = 1
 
 
 @dataclass
@@ -56,6 +59,8 @@ class BotState:
     rebuilding: bool = False  # one /reindex at a time
     deliveries: Deliveries = field(default_factory=Deliveries)
     answer_pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(ANSWER_WORKERS, thread_name_prefix="answer"))
+    ocr_pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(OCR_WORKERS, thread_name_prefix="ocr"))
+    ocr_waiting: int = 0  # photos downloading or being read now (bounded by [ocr] queue)
 
     def ready(self) -> tuple[Config, Service, Store]:
         """The loaded resources; post_init guarantees them before any update is handled."""
@@ -77,6 +82,11 @@ async def blocking(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
 async def answering(context: Context, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run the answer pipeline on the bot's answer pool (sized for the machine's cores)."""
     return await asyncio.get_running_loop().run_in_executor(context.bot_data.answer_pool, functools.partial(fn, *args, **kwargs))
+
+
+async def reading(context: Context, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run OCR on the bot's OCR pool (one thread), never on the event loop or the answer pool."""
+    return await asyncio.get_running_loop().run_in_executor(context.bot_data.ocr_pool, functools.partial(fn, *args, **kwargs))
 
 
 def script_of_user(user: User | None, stored: str | None = None) -> Script:

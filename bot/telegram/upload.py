@@ -1,9 +1,10 @@
 """Admins add a report by sending it to the bot as a document.
 
-The file is checked before anything is written: its type (txt, md, html, docx, pdf, by
-name and then by content), its size (`[corpus] max_file_mb`, from Telegram's metadata
+The file is checked before anything is written: its type (txt, md, html, docx, pdf, or a
+scan as png/jpg/webp/tiff, by name and then by content), its size (`[corpus] max_file_mb`, from Telegram's metadata
 and again from the bytes received) and whether `bot.corpus.readers.read_document` can read it,
-on a temporary copy. It is then saved directly in the corpus folder under a sanitised
+on a temporary copy (a scan is read by OCR there, on the OCR thread, and its text cached by
+the file's hash, so the next build does not read it again). It is then saved directly in the corpus folder under a sanitised
 name (no folders, no hidden names); an existing file is never replaced: the new one
 gets a numbered name and the admin is told. The admin is offered a 🔄 button for
 /reindex. Anyone else's document is handled like a photo (its caption is a question).
@@ -25,12 +26,14 @@ from telegram.error import TelegramError
 
 from bot.config import CorpusSettings
 from bot.corpus.readers import MB, SUPPORTED, read_document
+from bot.corpus.scans import Scanner
 from bot.errors import DocumentError
-from bot.index.store import fsync_dir
+from bot.index.store import OCR_CACHE, fsync_dir
+from bot.ocr.cache import OcrCache
 from bot.telegram.guard import Role
-from bot.telegram.handlers import parent_document
+from bot.telegram.photos import parent_file
 from bot.telegram.render import plain
-from bot.telegram.state import Context, blocking, requires
+from bot.telegram.state import Context, reading, requires
 
 MAX_STEM = 80  # characters of the saved file name before its extension
 _UNSAFE = re.compile(r"[^\w\-.()（）《》【】]+")  # \w is Unicode-aware: letters (CJK too), digits, _
@@ -42,6 +45,7 @@ class Saved:
     characters: int  # text characters read from it
     requested: str  # the sanitised name asked for (differs from `name` when that was taken)
     duplicate_of: str | None = None  # an existing file with the same bytes (nothing written)
+    ocr_pages: int = 0  # pages read by OCR (a scan)
 
 
 def safe_file_name(name: str | None) -> str | None:
@@ -60,23 +64,25 @@ def safe_file_name(name: str | None) -> str | None:
     return f"{stem or 'report'}{suffix}"
 
 
-def save_report(corpus: CorpusSettings, name: str, data: bytes, max_bytes: int) -> Saved:
+def save_report(corpus: CorpusSettings, name: str, data: bytes, max_bytes: int, scanner: Scanner | None = None) -> Saved:
     """Validate `data` as the document `name` and store it in the corpus folder (never
-    replacing a file). Raises DocumentError saying why a file is refused."""
+    replacing a file). Raises DocumentError saying why a file is refused. Scans are read
+    with `scanner` (OCR)."""
     if len(data) > max_bytes:
         raise DocumentError(name, f"file is larger than the {max_bytes / MB:.3g} MB limit (corpus.max_file_mb)")
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         probe = Path(tmp) / f"upload{Path(name).suffix}"
         probe.write_bytes(data)
         try:
-            text = read_document(probe, max_bytes)
+            text = read_document(probe, max_bytes, scanner)
         except DocumentError as exc:
             raise DocumentError(name, exc.reason) from None
+    ocr_pages = sum(record.ocr_pages for record in scanner.records) if scanner is not None else 0
     folder = corpus.dir.resolve()
     digest = hashlib.sha256(data).digest()
     for existing in sorted(folder.iterdir()):
         if existing.is_file() and existing.stat().st_size == len(data) and hashlib.sha256(existing.read_bytes()).digest() == digest:
-            return Saved(existing.name, len(text), name, duplicate_of=existing.name)
+            return Saved(existing.name, len(text), name, duplicate_of=existing.name, ocr_pages=ocr_pages)
     staging = folder / f".upload-{secrets.token_hex(6)}.tmp"  # hidden: never read as a report
     with open(staging, "xb") as out:
         out.write(data)
@@ -94,7 +100,7 @@ def save_report(corpus: CorpusSettings, name: str, data: bytes, max_bytes: int) 
             except FileExistsError:
                 continue
             fsync_dir(folder)
-            return Saved(candidate, len(text), name)
+            return Saved(candidate, len(text), name, ocr_pages=ocr_pages)
         raise DocumentError(name, "too many files of that name in the corpus folder")
     finally:
         staging.unlink(missing_ok=True)
@@ -104,7 +110,7 @@ def _reindex_button() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton("🔄 立即重建索引", callback_data="reindex")]])
 
 
-@requires(Role.ADMIN, otherwise=parent_document)
+@requires(Role.ADMIN, otherwise=parent_file)
 async def upload_report(update: Update, context: Context) -> None:
     """An admin's document: check it, save it in the corpus folder, offer /reindex."""
     message = update.effective_message
@@ -124,7 +130,8 @@ async def upload_report(update: Update, context: Context) -> None:
         await message.reply_text(plain(f"无法下载这个文件:{exc}"))
         return
     try:
-        saved = await blocking(save_report, config.corpus, name, data, limit)
+        scanner = Scanner(config.ocr, OcrCache(config.index.dir / OCR_CACHE))
+        saved = await reading(context, save_report, config.corpus, name, data, limit, scanner)
     except (DocumentError, OSError) as exc:
         reason = exc.reason if isinstance(exc, DocumentError) else (exc.strerror or str(exc))
         await message.reply_text(plain(f"无法添加这个文件({name}):{reason}。什么都没有保存。"))
@@ -132,10 +139,11 @@ async def upload_report(update: Update, context: Context) -> None:
     if saved.duplicate_of:
         await message.reply_text(plain(f"语料库中已有内容完全相同的文件 {saved.duplicate_of},没有重复保存。"))
         return
+    ocr = f",其中 {saved.ocr_pages} 页是扫描件,经 OCR 识别" if saved.ocr_pages else ""
     renamed = f"已有同名文件 {saved.requested},原文件保持不变,新文件另存为 {saved.name}。" if saved.name != saved.requested else ""
     await message.reply_text(
         plain(
-            f"✅ 已保存到语料库:{saved.name}(读出 {saved.characters} 字)。{renamed}\n"
+            f"✅ 已保存到语料库:{saved.name}(读出 {saved.characters} 字{ocr})。{renamed}\n"
             f"可在 {config.corpus.metadata.name} 中补充标题和地区。发送 /reindex 或点下方按钮重建索引后,新报告才会用于回答。"
         ),
         reply_markup=_reindex_button(),

@@ -201,11 +201,12 @@ async def test_in_groups_the_bot_answers_only_when_addressed(bot) -> None:
 
 
 async def test_non_text_messages_get_a_hint_and_a_photo_caption_is_a_question(bot) -> None:
-    photo = [{"file_id": "p", "file_unique_id": "p", "width": 10, "height": 10}]
-    await bot.send(None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False})
-    await bot.send(None, photo=photo)
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 10, "height": 10}]  # not on the server: cannot be read
     await bot.send(None, voice={"file_id": "v", "file_unique_id": "v", "duration": 3})
+    await bot.send(None, location={"latitude": 29.7, "longitude": 107.4})
     assert all(text.startswith("我只能读懂文字") for text in bot.replies())
+    await bot.send(None, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False})
+    assert bot.replies()[-1].startswith("收到您的表情")
     assert bot.service.asked == []
     await bot.send(None, photo=photo, caption=FEE)
     assert bot.service.asked == [(FEE, None)]
