@@ -92,6 +92,7 @@ class StorageSettings:
 class OcrSettings:
     threads: int = 1
     max_side: int = 2000
+    detect_side: int = 1280
     max_megapixels: float = 40.0
     max_image_mb: float = 10.0
     min_text_chars: int = 20
@@ -282,6 +283,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     ocr = OcrSettings(
         threads=o.number("threads", int, 1, 1, 64),
         max_side=o.number("max_side", int, 2000, 320, 8000),
+        detect_side=o.number("detect_side", int, 1280, 320, 4000),
         max_megapixels=o.number("max_megapixels", float, 40.0, 0.1, 100.0),
         max_image_mb=o.number("max_image_mb", float, 10.0, 0.01, 20.0),
         min_text_chars=o.number("min_text_chars", int, 20, 0),

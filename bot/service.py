@@ -180,7 +180,7 @@ class Service:
     def ocr(self) -> OcrEngine:
         """The OCR engine (the process's shared one, threads capped by `[ocr] threads`)."""
         if self._ocr is None:
-            self._ocr = shared_engine(self.config.ocr.threads, self.config.ocr.max_side)
+            self._ocr = shared_engine(self.config.ocr.threads, self.config.ocr.max_side, self.config.ocr.detect_side)
         return self._ocr
 
     def read_notice(self, image: bytes) -> Notice:

@@ -75,7 +75,7 @@ class Scanner:
     @property
     def engine(self) -> OcrEngine:
         if self._engine is None:
-            self._engine = shared_engine(self.settings.threads, self.settings.max_side)
+            self._engine = shared_engine(self.settings.threads, self.settings.max_side, self.settings.detect_side)
         return self._engine
 
     def limits(self, frames: int = 1) -> ImageLimits:
@@ -147,7 +147,7 @@ class Scanner:
     @property
     def engine_id(self) -> str:
         """The engine's id, without loading the engine when the cache can answer."""
-        return self._engine.engine_id if self._engine is not None else rapidocr_engine_id(self.settings.max_side)
+        return self._engine.engine_id if self._engine is not None else rapidocr_engine_id(self.settings.max_side, self.settings.detect_side)
 
 
 def page_images(page: Any, limits: ImageLimits, name: str, number: int) -> Iterator[Image.Image]:

@@ -6,7 +6,7 @@ can use it.
 
 Entry points:
 - `bot.ocr.images.load_images(data, limits)`: bytes → bounded RGB frames, or an `ImageError`.
-- `bot.ocr.engine.shared_engine(threads, max_side)`: the process's `OcrEngine` (rapidocr-onnxruntime).
+- `bot.ocr.engine.shared_engine(threads, max_side, detect_side)`: the process's `OcrEngine` (rapidocr-onnxruntime).
 - `bot.ocr.read_image(data, engine, limits)`: both together → one `OcrPage` per frame.
 - `bot.ocr.cache.OcrCache`: OCR text keyed by engine and file hash (scans are read once).
 """

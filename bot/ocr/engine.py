@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 # than wide, is tried turned by 90°, 270° and 180° as well; the best reading wins.
 ROTATE_BELOW = 0.80
 MIN_SCORE = 0.5  # lines recognised with less confidence are dropped (rapidocr's text_score)
+# The text detector looks at the image scaled to this long side (rapidocr's default runs it at
+# full size: a 1080×2400 screenshot cost 3× as much for the same text). Recognition still
+# reads each line from the full image, so only very small print suffers.
+DETECT_SIDE = 1280
 
 
 class OcrEngine(Protocol):
@@ -46,9 +50,11 @@ class OcrEngine(Protocol):
 class RapidOcrEngine:
     """PP-OCRv4 via rapidocr-onnxruntime, with onnxruntime's threads capped and verified."""
 
-    def __init__(self, threads: int = 1, max_side: int = 2000, rotations: bool = True) -> None:
+    def __init__(self, threads: int = 1, max_side: int = 2000, detect_side: int = DETECT_SIDE, rotations: bool = True) -> None:
         if threads < 1:
             raise OcrError(f"OCR threads must be at least 1, got {threads}.")
+        if detect_side < 320:
+            raise OcrError(f"the text detector's image side must be at least 320 pixels, got {detect_side}.")
         self.threads = min(threads, os.cpu_count() or 1)  # rapidocr ignores a value above the core count
         self.rotations = rotations
         try:
@@ -72,7 +78,8 @@ class RapidOcrEngine:
         caps = session_thread_caps(self._ocr)
         if not caps or any(cap != (self.threads, 1) for cap in caps):
             raise OcrError(f"onnxruntime did not take the OCR thread cap of {self.threads}: sessions report {caps}.")
-        self.engine_id = rapidocr_engine_id(max_side)
+        _limit_detection(self._ocr, detect_side)
+        self.engine_id = rapidocr_engine_id(max_side, detect_side)
         self._lock = threading.Lock()
 
     def read(self, image: Image.Image) -> OcrPage:
@@ -97,14 +104,24 @@ class RapidOcrEngine:
         lines = tuple(
             OcrLine(text=str(text).strip(), score=float(score), box=tuple((float(x), float(y)) for x, y in box))
             for box, text, score in (result or [])
-            if str(text).strip()
+            if any(ch.isalnum() for ch in str(text))  # a lone "?" or "—" read off a drawing carries nothing
         )
         return OcrPage(lines=lines, width=turned.width, height=turned.height, rotation=angle)
 
 
-def rapidocr_engine_id(max_side: int) -> str:
-    """Names the engine version, its models and the image scale: part of the OCR cache key."""
-    return f"rapidocr-onnxruntime-{metadata.version('rapidocr-onnxruntime')}/PP-OCRv4/side{max_side}"
+def rapidocr_engine_id(max_side: int, detect_side: int = DETECT_SIDE) -> str:
+    """Names the engine version, its models and the image scales: part of the OCR cache key."""
+    return f"rapidocr-onnxruntime-{metadata.version('rapidocr-onnxruntime')}/PP-OCRv4/side{max_side}/det{detect_side}"
+
+
+def _limit_detection(ocr: Any, side: int) -> None:
+    """Make rapidocr's detector scale every image to `side` on its long side (it has no setting for it)."""
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    detector = getattr(ocr, "text_det", None)
+    if detector is None or not hasattr(detector, "get_preprocess"):
+        raise OcrError("this rapidocr-onnxruntime has no text detector where bot/ocr/engine.py expects one.", hint="Install the version pyproject.toml names.")
+    detector.get_preprocess = lambda longest: DetPreProcess(side, "max", detector.mean, detector.std)
 
 
 def session_thread_caps(ocr: Any) -> list[tuple[int, int]]:
@@ -127,12 +144,12 @@ _engines_lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _shared(threads: int, max_side: int) -> RapidOcrEngine:
-    return RapidOcrEngine(threads=threads, max_side=max_side)
+def _shared(threads: int, max_side: int, detect_side: int) -> RapidOcrEngine:
+    return RapidOcrEngine(threads=threads, max_side=max_side, detect_side=detect_side)
 
 
-def shared_engine(threads: int = 1, max_side: int = 2000) -> RapidOcrEngine:
+def shared_engine(threads: int = 1, max_side: int = 2000, detect_side: int = DETECT_SIDE) -> RapidOcrEngine:
     """One engine per process and setting (the models load once, about half a second)."""
     with _engines_lock:
-        return _shared(threads, max_side)
+        return _shared(threads, max_side, detect_side)
 

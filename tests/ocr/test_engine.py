@@ -22,6 +22,12 @@ def test_the_thread_cap_reaches_every_onnxruntime_session(engine: RapidOcrEngine
     assert session_thread_caps(engine._ocr) == [(1, 1), (1, 1), (1, 1)]
 
 
+def test_the_detector_looks_at_a_scaled_image(engine: RapidOcrEngine) -> None:
+    """rapidocr would detect text on the full 1080×2400 screenshot; ours scales it to 1280."""
+    assert engine._ocr.text_det.get_preprocess(2400).limit_side_len == 1280
+    assert engine._ocr.text_det.get_preprocess(2400).limit_type == "max"
+
+
 def test_the_check_sees_a_cap_that_was_silently_dropped() -> None:
     """rapidocr swallows unknown keywords: a misspelt cap leaves onnxruntime on its default
     (0 = every core). The check must see that, or it would pass whatever happened."""
