@@ -16,7 +16,12 @@ import cn2an
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+(?:点[零〇一二三四五六七八九]+)?|\*"
 _PER = r"课时|节课|节|学期|个月|月|次|天|日|年|周|小时|课"
-_MONEY = re.compile(rf"(?:[￥¥]\s*(?P<yen>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s*元)?|(?P<num>{_NUMBER})\s*(?:元|块钱|块))")
+_MONEY = re.compile(
+    rf"(?:[￥¥]\s*(?P<yen>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:\s*元)?"
+    rf"|(?P<num>{_NUMBER})\s*(?:元|块钱|块)"
+    rf"(?:(?P<jiao>[一二两三四五六七八九\d])\s*(?:角|毛)|(?<=块)(?P<tail>[一二三四五六七八九])(?![十百千万元块角毛\d]))?)"  # 两元五角, 两块五
+)
+_TENTHS = {ch: n for n, ch in enumerate("零一二三四五六七八九", 0)} | {"两": 2}
 # "/课时", "/人/学期", "/生·月", "每课时" right after the amount
 _AFTER = re.compile(rf"\s*(?:[/／]|每|一)\s*(?:(?:人|生|学生|位|个)\s*(?:[/／·]|每)?\s*)?(?P<per>{_PER})")
 # "每生每课时", "每月", "每次" shortly before the amount (same clause)
@@ -63,6 +68,9 @@ def find_amounts(text: str) -> list[Amount]:
             value = _number(raw)
         except (ValueError, KeyError, TypeError):  # cn2an rejects malformed numerals ("百百")
             continue
+        tenths = match.group("jiao") or match.group("tail")
+        if value is not None and tenths:
+            value += (int(tenths) if tenths.isdigit() else _TENTHS[tenths]) / 10
         if value is not None and not (0 < value < 10_000_000):
             continue
         after = _AFTER.match(text, match.end())

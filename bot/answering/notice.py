@@ -27,7 +27,8 @@ _HOMEWORK_WORDS = ("作业", "练习", "抄写", "背诵", "预习", "复习", "
 _TRAINING_WORDS = ("招生", "报名", "培训", "辅导", "补习", "提高班", "培优", "冲刺", "集训", "一对一", "小班", "名师", "提分", "试听", "课程", "机构", "暑假班", "寒假班", "同步")
 SUBJECTS = ("语文", "数学", "英语", "物理", "化学", "生物", "历史", "地理", "政治", "道德与法治", "奥数", "作文", "阅读", "科学")
 TIMES = ("周六", "周日", "周末", "双休日", "星期六", "星期日", "星期天", "节假日", "假期", "寒假", "暑假", "国庆", "五一", "春节")
-_TITLE_WORDS = ("通知", "说明", "公告", "告家长书", "告知书", "招生", "作业", "收费", "须知", "安排")
+_TITLE_WORDS = ("通知", "说明", "公告", "告家长书", "告知书", "一封信", "招生", "作业", "收费", "须知", "安排")
+TITLE_MAX = 24
 _CHROME = re.compile(r"^(\d{1,2}:\d{2}.*|收到|好的.*|谢谢.*|\d+%|[<>«»‹›]|.{0,2})$")  # status bar, quick replies
 _TOPICS = (  # notice words → the reports' topic (for the inferred question and the caption)
     (("课后服务", "延时服务", "托管", "午托", "晚托", "课后延时", "社团"), "课后服务"),
@@ -100,8 +101,15 @@ def read_notice(rows: Sequence[str], confidence: float = 0.0) -> Notice:
     topic = next((name for words, name in _TOPICS if any(w in text for w in words)), "")
     if kind == "training":
         topic = "校外培训"
-    title = next((line for line in content if any(w in line for w in _TITLE_WORDS)), content[0] if content else "")
+    title = _title(content)
     return Notice(kind, title[:MAX_LINE], lines, _key_lines(kind, content, title), amounts, topic, subjects, times, confidence)
+
+
+def _title(content: list[str]) -> str:
+    """A short line near the top, preferably one that names the notice (通知, 告家长书, 招生 ...)."""
+    top = [line for line in content[:4] if len(line) <= TITLE_MAX and line[-1:] not in ",，、;；"]
+    named = [line for line in top if any(word in line for word in _TITLE_WORDS)]
+    return (named or top or content or [""])[0]
 
 
 def _key_lines(kind: str, content: list[str], title: str) -> tuple[str, ...]:

@@ -143,10 +143,10 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
         piece = a
         for semi in _CLAUSE_END.finditer(text, a, b):
             if semi.end() < b:
-                spans.append((piece, semi.end()))
+                spans.append(_trim(text, piece, semi.end()))
                 piece = semi.end()
-        spans.append((piece, b))
-    return spans
+        spans.append(_trim(text, piece, b))  # a clause may start after a space ("; 按照…")
+    return [(x, y) for x, y in spans if x < y]
 
 
 def _pack(sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:

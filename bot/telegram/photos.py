@@ -267,9 +267,15 @@ def _fee_block(result: NoticeAnswer, to: Callable[[str], str]) -> Block:
             spans += [Span("\n• " + said + to(";" + NONE_PER.format(per=pers)))]
             continue
         spans += [Span("\n• " + said + to(";"))]
+        by_region: dict[str, list[str]] = {}
         for region, quote in quotes:
-            spans += [Span(to(f"{region}的报告写道:")), Span(f"“{quote}”", "i"), Span(to("。"))]
+            by_region.setdefault(region, []).append(quote)
             hidden = hidden or "*" in quote
+        for region, said_there in by_region.items():
+            spans.append(Span(to(f"{region}的报告写道:")))
+            for n, quote in enumerate(said_there):
+                spans += [Span(";" if n else ""), Span(f"“{quote}”", "i")]
+            spans.append(Span(to("。")))
     if result.other_figures and any(not c.quotes for c in result.comparisons):
         spans += [Span("\n" + to(OTHERS))]
         for region, quote in result.other_figures[:2]:

@@ -312,7 +312,7 @@ def test_cli_names_ignored_files(project: Path, capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err.splitlines()
     kinds = "(txt, md, html, docx, pdf; scans: png, jpg, webp, tiff)"
     assert f"ignored notes.bin: not a supported type {kinds}" in err
-    assert any(re.match(r"skipped .*scan\.jpg: unreadable image: this is not an image we can read", line) for line in err), err
+    assert any(re.match(r"skipped .*scan\.jpg: unreadable image: ", line) for line in err), err
     assert not any(".hidden" in line or ".toml" in line for line in err)
     report = build_index(load_config(project), embedder=HashEmbedder(), progress=False)
     assert [path.name for path in report.ignored] == ["notes.bin"]
