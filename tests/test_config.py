@@ -23,6 +23,7 @@ def test_shipped_config_loads(project: Path) -> None:
     assert config.corpus.dir == project.parent / "corpus"
     assert config.index.dir == project.parent / "index"
     assert {h.number for h in config.hotlines if h.number} == {"12345"}
+    assert (config.ocr.threads, config.ocr.max_side, config.ocr.detect_side, config.ocr.max_megapixels) == (1, 2000, 1280, 40.0)
 
 
 def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
@@ -56,6 +57,9 @@ def test_admin_ids_from_env_are_added(tmp_path: Path) -> None:
         ('[telegram]\nmode = "webhook"\n', "telegram.webhook.url"),
         ('[[hotlines]]\nname = "x"\n', "hotlines[0]"),
         ("[corpus]\ndir = 3\n", "corpus.dir"),
+        ("[ocr]\nthreads = 0\n", "ocr.threads"),
+        ("[ocr]\nmax_megapixels = 500\n", "ocr.max_megapixels"),
+        ('[ocr]\nmax_image_mb = "big"\n', "ocr.max_image_mb"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, named: str) -> None:

@@ -64,7 +64,7 @@ async def test_a_fee_notice_photo_is_read_and_set_beside_the_reports(bot) -> Non
     assert well_formed(text)
     assert text.startswith(f"<b>{READ_HEAD}</b>\n<b>关于收取课后服务费的通知</b>\n<blockquote>")
     assert f"<b>{FEES_HEAD}</b>" in text and FEES_NOTE in text
-    assert "通知写的是每课时3元、每学期120元;某区(匿名)的报告写道:<i>“参加托管服务的学生,按照不高于2元/课时生标准(不得超过*元/学期生)收取课后服务费”</i>。" in text
+    assert "通知写的是每课时3元、每学期120元;某区(匿名)的报告写道:<i>“参加托管服务的学生,按照不高于2元/课时生标准(不得超过*元/学期生)收取课后服务费”</i>;<i>“参加个性化课程的学生," in text
     assert "通知写的是每月60元;现有报告中没有找到按月计的收费标准。" in text
     assert "您没有写问题,我按通知内容回答:<b>课后服务怎么收费?</b>" in text
     assert "<b>答:</b>" in text and "——《" in text
@@ -95,7 +95,9 @@ async def test_a_training_ad_forwarded_by_staff_gets_the_rules_and_every_channel
     assert all(c.get("reply_markup") is None for c in replies)  # forwardable: no buttons
     assert text.startswith("<b>❓ 家长发来的图片和问题:</b>")
     assert "<b>广告提到:</b>语文、数学、英语(学科类);上课时间:周六、周日、寒假" in text
-    assert "学科类培训" in text and "12345" in text and "xwpx.emis.edu.cn" in text
+    lead = text.split("<b>答:</b>")[1].split("——")[0]  # the quoted rule itself
+    assert "学科类培训" in lead and ("节假日" in lead or "休息日" in lead)
+    assert "12345" in text and "xwpx.emis.edu.cn" in text  # every reporting channel
     assert text.rstrip().endswith(f"@{BOT_USERNAME}</i>")
     [logged] = rows(bot.store, "SELECT kind, question FROM question_log")
     assert logged == ("photo-forward", "[图片] 周末和节假日还能上学科类培训吗?")
