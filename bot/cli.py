@@ -1,4 +1,4 @@
-"""Command line: `python -m bot index build|status`, `ask`, `eval`, `chat`, `run`.
+"""Command line: `python -m bot index build|status`, `ask`, `eval`, `chat`, `run`, `console`.
 
 `python -m bot` alone runs the main job: the Telegram bot when TELEGRAM_BOT_TOKEN is
 set, otherwise a conversation in the terminal over the same answers.
@@ -98,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)", parents=[common])
     run.set_defaults(handler=cmd_run)
+
+    console = commands.add_parser("console", help="serve the web console and print a login link for an admin", parents=[common])
+    console.add_argument("--port", type=_port, help="port to listen on (default: [console] port, 8080)")
+    console.add_argument("--host", help="address to listen on (default: [console] host, 127.0.0.1)")
+    console.add_argument("--user", type=int, metavar="ID", help="Telegram user id the login link is for (default: the first admin)")
+    console.set_defaults(handler=cmd_console)
     return parser
 
 
@@ -108,6 +114,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number (1-65535), got {value}")
     return value
 
 
@@ -216,7 +229,55 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """Run the Telegram bot until stopped."""
+    """Run the Telegram bot until stopped (and the web console beside it when enabled)."""
     from bot.telegram.app import run_bot
 
-    return run_bot(config)
+    if not config.console.enabled:
+        return run_bot(config)
+    from bot.console.app import ConsoleThread, build_console
+
+    started: list[ConsoleThread] = []
+
+    def beside(service, store) -> None:  # noqa: ANN001 - Service, Store
+        settings = config.console
+        started.append(ConsoleThread(build_console(config, service, store), settings.host, settings.port).start())
+        log.warning("web console on %s (admins: send /console to the bot for a login link)", settings.base_url)
+
+    try:
+        return run_bot(config, beside=beside)
+    finally:
+        for thread in started:
+            thread.stop()
+
+
+def cmd_console(config: Config, args: argparse.Namespace) -> int:
+    """Serve the web console; print a one-time login link for an admin first."""
+    import dataclasses
+
+    from bot.console.app import build_console, serve
+    from bot.storage.logins import LINK_MINUTES
+    from bot.storage.store import Store
+
+    settings = dataclasses.replace(config.console, host=args.host or config.console.host, port=args.port or config.console.port)
+    config = dataclasses.replace(config, console=settings)
+    admins = sorted(config.telegram.admin_ids)
+    user = args.user if args.user is not None else (admins[0] if admins else None)
+    if user is None:
+        raise UsageError(
+            "no admin is configured, so nobody could log in to the console.",
+            hint="Add your Telegram user id to [telegram] admin_ids in config.toml (or BOT_ADMIN_IDS).",
+        )
+    if user not in config.telegram.admin_ids | config.telegram.staff_ids:
+        raise UsageError(f"user {user} is neither an admin nor staff in config.toml.", hint="Use --user with an id from [telegram] admin_ids or staff_ids.")
+    service = _service(config)
+    store = Store.from_settings(config.storage)
+    app = build_console(config, service, store)
+    console = app.state.console
+    link = console.login_url(console.logins.mint_link(user, "管理员" if user in config.telegram.admin_ids else "工作人员"))
+    print(f"web console: {settings.base_url}  (listening on {settings.host}:{settings.port}; Ctrl-C stops it)")
+    print(f"login link for user {user}, valid {LINK_MINUTES} minutes, works once:\n{link}", flush=True)
+    try:
+        serve(app, settings.host, settings.port)
+    finally:
+        store.close()
+    return 0

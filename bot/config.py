@@ -101,6 +101,23 @@ class OcrSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""  # how admins reach the console (login links start with it)
+    session_hours: float = 8.0
+
+    @property
+    def base_url(self) -> str:
+        """Where login links point: public_url, else the address the console listens on."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path  # the config file itself
     corpus: CorpusSettings
@@ -112,6 +129,7 @@ class Config:
     storage: StorageSettings
     hotlines: tuple[Hotline, ...]
     ocr: OcrSettings = field(default_factory=OcrSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
 
 class _Section:
@@ -291,6 +309,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         queue=o.number("queue", int, 4, 1, 1000),
     )
     return Config(
+        console=_console(_Section(data.get("console", {}), "console")),
         path=file,
         corpus=corpus,
         index=index,
@@ -301,6 +320,19 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         storage=storage,
         hotlines=_hotlines(root.get("hotlines", list, [])),
         ocr=ocr,
+    )
+
+
+def _console(section: _Section) -> ConsoleSettings:
+    public_url = section.text("public_url", "").strip()
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"console.public_url must start with https:// (or http:// on a trusted network), got {public_url!r}.")
+    return ConsoleSettings(
+        enabled=section.get("enabled", bool, False),
+        host=section.text("host", "127.0.0.1"),
+        port=section.number("port", int, 8080, 1, 65535),
+        public_url=public_url,
+        session_hours=section.number("session_hours", float, 8.0, 0.05, 24 * 30),
     )
 
 

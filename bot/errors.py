@@ -99,3 +99,15 @@ class ImageError(BotError):
 
 class OcrError(BotError):
     """The OCR engine cannot be loaded or failed on an image."""
+
+
+class LoginError(BotError):
+    """A console login link or session is not (or no longer) valid."""
+
+    user_error = True
+
+
+class ConflictError(BotError):
+    """An edit was made to something that changed meanwhile (another admin, or by hand)."""
+
+    user_error = True

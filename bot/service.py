@@ -26,7 +26,7 @@ from bot.config import Config
 from bot.corpus.loader import load_metadata
 from bot.corpus.terms import Terms, load_terms
 from bot.errors import BuildBusyError, ImageError, IndexCorruptError, IndexMissingError
-from bot.index.build import BuildReport, build_index
+from bot.index.build import BuildReport, build_index, roll_back
 from bot.index.embedder import Embedder, make_embedder
 from bot.index.status import index_status
 from bot.index.store import LoadedIndex, load_index
@@ -223,6 +223,18 @@ class Service:
             report = build_index(self.config, embedder=self.embedder, progress=progress or False)
             self.reload()
             return report
+        finally:
+            self._rebuild_lock.release()
+
+
+    def rollback(self) -> str:
+        """Serve the build made before the current one again (see bot.index.build.roll_back)."""
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise BuildBusyError("an index rebuild is running.", hint="Wait for it to finish.")
+        try:
+            build_id = roll_back(self.config.index.dir)
+            self.reload()
+            return build_id
         finally:
             self._rebuild_lock.release()
 

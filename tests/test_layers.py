@@ -22,6 +22,7 @@ LAYER_OF = {
     "errors": SHARED,
     "config": SHARED,
     "text": SHARED,
+    "roles": SHARED,  # who may do what, for both front ends
     "data": SHARED,  # package data (calibration.json)
     "ocr": "ocr",
     "corpus": "corpus",
@@ -30,6 +31,7 @@ LAYER_OF = {
     "storage": "storage",
     "service": "service",
     "telegram": "telegram",
+    "console": "console",
     "cli": "cli",
     "__main__": "main",
 }
@@ -44,7 +46,11 @@ BELOW = {
     "storage": {SHARED, "storage"},
     "service": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service"},
     "telegram": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service", "telegram"},
-    "cli": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service", "telegram", "cli"},
+    # The web console sits beside Telegram: it never imports it (the one exception is
+    # telegram/render.py, so the retrieval test shows an answer exactly as Telegram does;
+    # see test_console_uses_only_telegrams_renderer), and Telegram never imports it.
+    "console": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service", "telegram", "console"},
+    "cli": {SHARED, "ocr", "corpus", "index", "answering", "storage", "service", "telegram", "console", "cli"},
     "main": {"cli"},
 }
 
@@ -123,6 +129,16 @@ def test_the_check_catches_an_upward_import(tmp_path: Path, path: str, source: s
     (root / path).parent.mkdir(parents=True, exist_ok=True)
     (root / path).write_text(source, encoding="utf-8")
     assert any(problem.startswith(expected) for problem in violations(root)), violations(root)
+
+
+def test_the_console_uses_only_telegrams_renderer_and_telegram_never_the_console() -> None:
+    """The console shows answers exactly as Telegram renders them, and takes nothing else from it."""
+    root = REPO / "bot"
+    for path in sorted((root / "console").rglob("*.py")):
+        module = module_name(path, root)
+        taken = {name for name in imports_of(path.read_text(encoding="utf-8"), module, path.name == "__init__.py") if name.startswith("bot.telegram")}
+        assert all(name.startswith("bot.telegram.render") for name in taken), f"{module} imports {sorted(taken)}"
+    assert "console" not in BELOW["telegram"]
 
 
 def test_a_new_folder_must_be_given_a_layer(tmp_path: Path) -> None:

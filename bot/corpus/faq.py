@@ -6,10 +6,8 @@ Appending keeps the admins' comments and entries byte for byte and replaces the 
 
 from __future__ import annotations
 
-import os
+import datetime
 import re
-import tempfile
-import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import tomli_w
 
 from bot.config import read_toml
+from bot.corpus.files import locked, write_atomically
 from bot.errors import ConfigError, UsageError
 from bot.records import Passage, stable_id
 from bot.text import detect_script, normalize
@@ -25,7 +24,6 @@ FAQ_TITLE = "常见问题解答"
 ALL_REGIONS = "全部地区"
 _FIELDS = ("question", "answer", "author", "date", "region")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_append_lock = threading.Lock()
 
 
 def load_faq(path: Path) -> list[Passage]:
@@ -103,7 +101,7 @@ def append_faq(path: Path, *, question: str, answer: str, author: str, date: str
             raise UsageError(f"the FAQ {key} is empty; write a {key} before adding the entry.")
     if entry["date"] and not _ISO_DATE.match(entry["date"]):
         raise UsageError(f"the FAQ date must be YYYY-MM-DD, got {date!r}.")
-    with _append_lock:
+    with locked(path):
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         existing = {p.search_text for p in load_faq(path)}
         if normalize(entry["question"]) in existing:
@@ -111,21 +109,9 @@ def append_faq(path: Path, *, question: str, answer: str, author: str, date: str
         prefix = old if not old or old.endswith("\n") else old + "\n"
         new = f"{prefix}\n[[faq]]\n{tomli_w.dumps(entry)}"
         tomllib.loads(new)  # never write a file the loader would reject
-        _write_atomically(path, new)
+        write_atomically(path, new, check=load_faq)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then os.replace it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_faq(path: Path, proposal: Any) -> None:
+    """Append an approved proposal (anything with question, answer, author and region), dated today."""
+    append_faq(path, question=proposal.question, answer=proposal.answer, author=proposal.author, date=datetime.date.today().isoformat(), region=proposal.region)

@@ -320,3 +320,21 @@ def prune_builds(index_dir: Path, keep_previous: int) -> list[str]:
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return [folder.name for folder in removed]
+
+
+def roll_back(index_dir: Path) -> str:
+    """Point CURRENT at the build made before the current one, once it loads and verifies;
+    returns its id. Holds the build lock, so it never races a build."""
+    from bot.errors import UsageError
+    from bot.index.store import previous_build
+
+    with build_lock(index_dir):
+        target = previous_build(index_dir)
+        if target is None:
+            raise UsageError(
+                f"there is no earlier build in {index_dir / BUILDS} to go back to.",
+                hint="[index] keep_previous sets how many earlier builds are kept (it must be at least 1).",
+            )
+        load_build(target.path)  # damaged builds are refused before they serve
+        set_current(index_dir, target.build_id)
+        return target.build_id

@@ -22,6 +22,7 @@ import faiss
 import numpy as np
 
 from bot.config import CorpusSettings, IndexSettings
+from bot.corpus.files import fsync_dir  # noqa: F401  (build.py imports it from here)
 from bot.errors import BuildError, CorpusError, EmbedderError, IndexCorruptError, IndexMissingError, UsageError
 from bot.index.keyword import KeywordIndex
 from bot.records import Passage
@@ -69,15 +70,6 @@ def corpus_fingerprint(settings: CorpusSettings) -> str:
     for name in sorted(files):
         digest.update(f"{name}\0{files[name].stat().st_size}\0{file_sha256(files[name])}\n".encode("utf-8"))
     return digest.hexdigest()
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new entry in `path` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_current(index_dir: Path) -> str | None:
@@ -273,3 +265,44 @@ def _read_passages(path: Path) -> tuple[dict[int, Passage], dict[int, tuple[str,
             passages[passage.id] = passage
             tokens[passage.id] = words
     return passages, tokens
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """One finished build folder and what its manifest says (for the history and rollback)."""
+
+    build_id: str
+    path: Path
+    current: bool
+    manifest: dict[str, Any] | None  # None when the manifest cannot be read
+    problem: str | None = None
+
+    @property
+    def built_at(self) -> str:
+        return str((self.manifest or {}).get("built_at", ""))
+
+
+def list_builds(index_dir: Path) -> list[BuildInfo]:
+    """Every finished build in `index_dir`, newest first (by the time in its manifest).
+    Reads manifests only; the files are verified when a build is loaded."""
+    builds = index_dir / BUILDS
+    current = read_current(index_dir)
+    found = []
+    for folder in sorted(builds.iterdir()) if builds.is_dir() else []:
+        if not folder.is_dir() or folder.name.endswith(PARTIAL) or not _BUILD_ID.match(folder.name):
+            continue
+        try:
+            manifest, problem = read_manifest(folder), None
+        except IndexCorruptError as exc:
+            manifest, problem = None, exc.reason
+        found.append(BuildInfo(folder.name, folder, folder.name == current, manifest, problem))
+    found.sort(key=lambda b: (b.built_at, b.build_id), reverse=True)
+    return found
+
+
+def previous_build(index_dir: Path) -> BuildInfo | None:
+    """The newest readable build made before the current one: what a rollback goes back to."""
+    builds = list_builds(index_dir)
+    current = next((b for b in builds if b.current), None)
+    older = [b for b in builds if not b.current and b.manifest is not None and (current is None or (b.built_at, b.build_id) < (current.built_at, current.build_id))]
+    return older[0] if older else None

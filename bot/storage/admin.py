@@ -5,12 +5,15 @@ StorageError (with what to check) instead of quietly returning nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import StorageError
 from bot.storage.store import Store
 
+MAX_FAQ_QUESTION = 200  # characters, for every front end that proposes entries
+MAX_FAQ_ANSWER = 2000
 _PROPOSAL = "SELECT id, ts, author_id, author, question, answer, region, status FROM faq_proposals"
 
 
@@ -92,6 +95,22 @@ def finish_faq(store: Store, proposal_id: int, approved: bool) -> bool:
         ("approved" if approved else "pending", store.clock(), proposal_id),
     )
     return bool(changed)
+
+
+def approve_faq(store: Store, proposal_id: int, admin_id: int, write: Callable[[FaqProposal], object]) -> FaqProposal | None:
+    """The whole approval, for every front end: claim the proposal (pending → approving),
+    `write` it to the FAQ file, then mark it approved; when `write` raises, it goes back to
+    pending and the error propagates. None when it was no longer pending."""
+    proposal = claim_faq(store, proposal_id, admin_id)
+    if proposal is None:
+        return None
+    try:
+        write(proposal)
+    except BaseException:
+        finish_faq(store, proposal_id, False)
+        raise
+    finish_faq(store, proposal_id, True)
+    return proposal
 
 
 def reject_faq(store: Store, proposal_id: int, admin_id: int) -> FaqProposal | None:

@@ -84,6 +84,31 @@ CREATE TABLE IF NOT EXISTS faq_proposals (
     decided_by,  -- the deciding admin's salted hash
     decided_ts REAL
 );
+CREATE TABLE IF NOT EXISTS console_links (
+    nonce TEXT PRIMARY KEY,  -- sha256 of the random part of a one-time login link
+    user_hash TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires REAL NOT NULL,
+    used REAL
+);
+CREATE TABLE IF NOT EXISTS console_sessions (
+    session TEXT PRIMARY KEY,  -- sha256 of the session id inside the signed cookie
+    user_hash TEXT NOT NULL,
+    name TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_trials (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    user_hash TEXT NOT NULL,
+    question TEXT NOT NULL,
+    region TEXT,
+    abstained INTEGER NOT NULL,
+    confidence REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS console_trials_ts ON console_trials(ts);
 """
 
 
@@ -100,6 +125,7 @@ _PURGE = (
     "DELETE FROM answers WHERE ts < ?",
     "DELETE FROM feedback WHERE ts < ?",
     "DELETE FROM faq_proposals WHERE ts < ? AND status IN ('approved', 'rejected')",
+    "DELETE FROM console_trials WHERE ts < ?",
 )
 
 
@@ -203,6 +229,11 @@ class Store:
     def user_hash(self, user_id: int) -> str:
         """The pseudonym stored instead of a Telegram user id."""
         return hmac.new(self._salt, str(user_id).encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A secret for `purpose` (e.g. signing console links), derived from the salt: every
+        process sharing the salt (the bot, the console) derives the same one."""
+        return hmac.new(self._salt, f"key:{purpose}".encode("utf-8"), hashlib.sha256).digest()
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Connection]:

@@ -1,5 +1,5 @@
-"""Staff and admin commands: /faq proposals and their approval, /reindex (command or the
-button under an uploaded report), /stats, /unanswered.
+"""Staff and admin commands: /faq proposals and their approval, /console login links,
+/reindex (command or the button under an uploaded report), /stats, /unanswered.
 
 Every handler here is gated by `requires` (bot.telegram.state), the one place roles are checked.
 """
@@ -7,26 +7,28 @@ Every handler here is gated by `requires` (bot.telegram.state), the one place ro
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import functools
+import html
 import logging
 import threading
 from dataclasses import dataclass, field
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
+from bot.corpus.faq import write_faq
 from bot.errors import BotError, BuildBusyError
+from bot.roles import Role
 from bot.storage import admin as queue
-from bot.storage.admin import FaqProposal
-from bot.telegram.guard import Role
+from bot.storage.admin import MAX_FAQ_ANSWER, MAX_FAQ_QUESTION, FaqProposal
+from bot.storage.logins import LINK_MINUTES, Logins
 from bot.telegram.render import clean_user_text, plain
 from bot.telegram.state import BotState, Context, blocking, requires
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 3.0  # seconds between progress edits (Telegram throttles edits)
-MAX_FAQ_QUESTION = 200
-MAX_FAQ_ANSWER = 2000
 MAX_LISTED_QUESTION = 80  # /unanswered shows 15 questions: keep the list far under 4,096 characters
 FAQ_USAGE = "用法:/faq 问题 | 答案(可选:| 适用地区)\n例如:/faq 课后服务几点结束? | 本校课后服务于17:30结束,如需延时请联系班主任。"
 
@@ -67,6 +69,29 @@ async def faq_propose(update: Update, context: Context) -> None:
             log.info("could not notify admin of FAQ proposal #%s: %s", proposal_id, exc)
 
 
+@requires(Role.STAFF)
+async def console_link(update: Update, context: Context) -> None:
+    """/console: a one-time login link for the web console (private chats only)."""
+    message, user = update.effective_message, update.effective_user
+    if message.chat.type != ChatType.PRIVATE:
+        await message.reply_text("请在与我的私聊中发送 /console,登录链接只发给您本人。")
+        return
+    config, _, store = context.bot_data.ready()
+    try:
+        token = await blocking(Logins(store).mint_link, user.id, clean_user_text(user.full_name))
+    except BotError as exc:
+        log.error("could not mint a console link: %s", exc)
+        await message.reply_text("暂时无法生成登录链接,请稍后再试。")
+        return
+    url = f"{config.console.base_url}/login?token={token}"
+    running = "" if config.console.enabled else "\n(控制台需要在服务器上运行 python -m bot console,或在配置中设置 [console] enabled = true。)"
+    await message.reply_text(
+        f'<a href="{html.escape(url, quote=True)}">打开网页控制台</a>\n'
+        f"这是只属于您的一次性登录链接,{LINK_MINUTES} 分钟内有效,只能用一次,请勿转发。{running}",
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
 @requires(Role.ADMIN)
 async def faq_pending(update: Update, context: Context) -> None:
     """/faq_pending: each pending proposal with approve/reject buttons."""
@@ -95,23 +120,15 @@ async def faq_decide(update: Update, context: Context) -> None:
         if rejected:
             await query.edit_message_text(faq_card(rejected) + "\n\n❌ 已拒绝")
         return
-    proposal = await blocking(queue.claim_faq, store, proposal_id, query.from_user.id)
-    if proposal is None:
-        await query.answer("这条已经处理过了", show_alert=True)
-        return
-    from bot.corpus.faq import append_faq
-
     try:
-        await blocking(
-            append_faq, config.corpus.faq, question=proposal.question, answer=proposal.answer,
-            author=proposal.author, date=dt.date.today().isoformat(), region=proposal.region,
-        )
+        proposal = await blocking(queue.approve_faq, store, proposal_id, query.from_user.id, functools.partial(write_faq, config.corpus.faq))
     except (BotError, OSError, ValueError) as exc:
-        await blocking(queue.finish_faq, store, proposal_id, False)
         log.error("could not write FAQ #%s to %s: %s", proposal_id, config.corpus.faq, exc)
         await query.answer(f"写入失败:{exc}"[:190], show_alert=True)
         return
-    await blocking(queue.finish_faq, store, proposal_id, True)
+    if proposal is None:
+        await query.answer("这条已经处理过了", show_alert=True)
+        return
     await query.answer("已批准")
     await query.edit_message_text(faq_card(proposal) + f"\n\n✅ 已批准,已写入 {plain(config.corpus.faq.name)},下次 /reindex 后生效。")
 

@@ -11,8 +11,9 @@ import logging
 import os
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -30,10 +31,11 @@ from telegram.ext import (
 
 from bot.config import TOKEN_ENV, Config
 from bot.errors import BotError, ConfigError
+from bot.roles import Roles
 from bot.telegram import admin, photos, upload
 from bot.telegram import handlers as parents
 from bot.telegram.delivery import MESSAGES_PER_SECOND, AckingProcessor, Deliveries, Limiter, serve_polling
-from bot.telegram.guard import RateGuard, Roles, install_redaction, log_uncaught_exceptions
+from bot.telegram.guard import RateGuard, install_redaction, log_uncaught_exceptions
 from bot.telegram.render import label
 from bot.telegram.state import CONTEXT_TYPES, BotState, Context, blocking, user_script
 
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 BASE_URL_ENV = "TELEGRAM_API_BASE_URL"
 SOMETHING_WRONG = "抱歉,处理您的消息时出了点问题,请稍后再试。"
 PARENT_COMMANDS = [("start", "开始 / 示例问题"), ("help", "使用说明"), ("region", "选择您所在的地区"), ("ask", "提问(群聊中使用)")]
-STAFF_COMMANDS = [("faq", "提交常见问题:/faq 问题 | 答案")]
+STAFF_COMMANDS = [("faq", "提交常见问题:/faq 问题 | 答案"), ("console", "打开网页控制台(一次性登录链接)")]
 ADMIN_COMMANDS = [("faq_pending", "审核常见问题"), ("reindex", "重建索引"), ("stats", "统计"), ("unanswered", "未能回答的问题")]
 CONCURRENT_UPDATES = 32  # updates handled at once; answering itself is bounded by the answer pool
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -138,6 +140,7 @@ def build_application(
             CommandHandler("ask", parents.ask_command, filters=new_message),
             CommandHandler("faq", admin.faq_propose, filters=new_message),
             CommandHandler("faq_pending", admin.faq_pending, filters=new_message),
+            CommandHandler("console", admin.console_link, filters=new_message),
             CommandHandler("reindex", admin.reindex, filters=new_message),
             CommandHandler("stats", admin.stats, filters=new_message),
             CommandHandler("unanswered", admin.unanswered, filters=new_message),
@@ -232,11 +235,12 @@ async def _safe_script(context: Context, update: Update) -> str:
         return "simplified"
 
 
-def run_bot(config: Config, env: Mapping[str, str] | None = None) -> int:
+def run_bot(config: Config, env: Mapping[str, str] | None = None, *, beside: Callable[[Any, Any], None] | None = None) -> int:
     """`python -m bot run`: poll (default) or serve a webhook until SIGINT/SIGTERM.
 
     The index and the store are loaded before Telegram is contacted: a damaged index
     stops the bot at once with an IndexCorruptError naming the file (exit code 1).
+    `beside(service, store)` starts what shares them (the web console, from the CLI).
     """
     from bot.service import Service
     from bot.storage.store import Store, load_salt
@@ -250,6 +254,8 @@ def run_bot(config: Config, env: Mapping[str, str] | None = None) -> int:
         logging.getLogger("bot").setLevel(logging.INFO)
     service = Service.from_config(config, build_if_missing=True, warn=log.warning)
     store = Store.from_settings(config.storage, salt=salt)
+    if beside is not None:
+        beside(service, store)
     app = build_application(config, secrets.token, base_url=secrets.base_url, service=service, store=store)
     try:
         if config.telegram.mode == "webhook":

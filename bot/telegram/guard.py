@@ -2,13 +2,12 @@
 and the logging filter that keeps secrets (the bot token, the webhook secret, the log
 salt) out of every log line, traceback and warning.
 
-Roles are decided here (`Roles.allows`, by user id only) and applied in one place,
+Roles are defined in `bot.roles` (shared with the web console) and applied in one place,
 `bot.telegram.state.requires`, which every staff and admin handler is wrapped in.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import re
 import sys
@@ -19,39 +18,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from bot.config import TelegramSettings
+from bot.roles import Role, Roles  # noqa: F401  (re-exported: roles live in bot.roles, shared with the console)
 
 REDACTED = "[REDACTED]"
-
-
-class Role(enum.IntEnum):
-    PARENT = 0
-    STAFF = 1
-    ADMIN = 2
-
-
-@dataclass(frozen=True)
-class Roles:
-    """Admins and staff by user id (admins count as staff)."""
-
-    admin_ids: frozenset[int] = frozenset()
-    staff_ids: frozenset[int] = frozenset()
-
-    @classmethod
-    def from_settings(cls, settings: TelegramSettings) -> Roles:
-        return cls(settings.admin_ids, settings.staff_ids)
-
-    def of(self, user_id: int | None) -> Role:
-        if user_id is None:
-            return Role.PARENT
-        if user_id in self.admin_ids:
-            return Role.ADMIN
-        if user_id in self.staff_ids:
-            return Role.STAFF
-        return Role.PARENT
-
-    def allows(self, user_id: int | None, needed: Role) -> bool:
-        return self.of(user_id) >= needed
 
 
 @dataclass

@@ -22,8 +22,9 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.records import Script
+from bot.roles import Role, Roles
 from bot.telegram.delivery import Deliveries
-from bot.telegram.guard import RateGuard, Role, Roles
+from bot.telegram.guard import RateGuard
 from bot.telegram.render import label
 from bot.text import detect_script
 

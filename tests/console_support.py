@@ -1,0 +1,78 @@
+"""Shared pieces of the console tests: a private copy of the built project with a Service
+that shares the session's embedder (no second model load), the console app over it, and
+HTTP clients logged in through a real one-time link."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot.config import Config, StorageSettings, load_config
+from bot.console.app import build_console
+from bot.index.store import load_index
+from bot.service import Service
+from bot.storage.store import Store
+from tests.telegram_support import ADMIN, STAFF, copy_project
+
+SALT = "console-test-salt"
+PARENT_ID = 1001
+
+
+def console_config(config_path: Path, tmp: Path, **console: object) -> Config:
+    """The project's config with the Telegram tests' admin and staff, storage in `tmp`."""
+    config = load_config(config_path, env={})
+    telegram = dataclasses.replace(config.telegram, admin_ids=frozenset({ADMIN["id"]}), staff_ids=frozenset({STAFF["id"]}))
+    settings = dataclasses.replace(config.console, **console)
+    return dataclasses.replace(config, telegram=telegram, console=settings, storage=StorageSettings(path=tmp / "var" / "bot.sqlite3"))
+
+
+def private_service(config: Config, shared: Service) -> Service:
+    """A Service over `config`'s own index, reusing the shared embedder and calibration."""
+    return Service(config, load_index(config.index), shared.embedder, shared.calibration)
+
+
+@dataclass
+class ConsoleProject:
+    config: Config
+    service: Service
+    store: Store
+    app: Starlette
+
+    @property
+    def console(self):  # noqa: ANN201 - bot.console.app.Console
+        return self.app.state.console
+
+    def client(self, user_id: int | None = ADMIN["id"], *, base_url: str = "http://testserver") -> TestClient:
+        """An HTTP client, logged in as `user_id` through a minted link (None: not logged in)."""
+        client = TestClient(self.app, base_url=base_url, follow_redirects=False)
+        if user_id is not None:
+            token = self.console.logins.mint_link(user_id, "管理员" if user_id == ADMIN["id"] else "李老师")
+            response = client.post("/login", data={"token": token})
+            assert response.status_code == 303, response.text
+        return client
+
+
+def make_project(shipped_config: Path, shared: Service, tmp: Path, **console: object) -> ConsoleProject:
+    project = copy_project(shipped_config, tmp / "project")
+    config = console_config(project, tmp, **console)
+    service = private_service(config, shared)
+    store = Store.from_settings(config.storage, salt=SALT)
+    return ConsoleProject(config, service, store, build_console(config, service, store))
+
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    match = _CSRF.search(html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+__all__ = ["ADMIN", "STAFF", "PARENT_ID", "ConsoleProject", "console_config", "csrf_of", "make_project", "private_service"]
