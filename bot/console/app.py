@@ -9,6 +9,7 @@ progress. Routes stay thin: each view calls the same modules Telegram and the CL
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,9 +216,24 @@ def _server(app: Starlette, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_level="warning", lifespan="off", server_header=False))
 
 
+class _Stopped(Exception):
+    pass
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
 def serve(app: Starlette, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM (`python -m bot console`)."""
-    _server(app, host, port).run()
+    """Serve until SIGINT/SIGTERM (`python -m bot console`, main thread). uvicorn shuts down
+    gracefully, then passes the signal on; SIGTERM then ends this call normally (exit code 0)."""
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        _server(app, host, port).run()
+    except _Stopped:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class ConsoleThread:

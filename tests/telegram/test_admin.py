@@ -14,6 +14,7 @@ from bot.errors import BuildBusyError
 from bot.index.build import BuildReport
 from bot.service import Service
 from bot.storage import admin
+from bot.storage.logins import Logins
 from bot.telegram import admin as telegram_admin
 from tests.fake_bot_api import PARENT
 from tests.telegram_support import ADMIN, STAFF, CachedService, SpyService, copy_project, make_config, running_bot
@@ -178,3 +179,19 @@ async def test_reindex_while_a_command_line_build_runs_is_refused(config, shippe
         await bot.api.wait_for("editMessageText", lambda c: "另一个重建" in c["text"])
         await bot.send("课后服务怎么收费?")
         assert bot.replies()[-1].startswith("<b>答:</b>")
+
+
+async def test_console_links_go_to_staff_and_admins_in_private_chats_only(bot) -> None:
+    await bot.send("/console")
+    assert bot.replies()[-1] == "抱歉,只有学校工作人员可以使用这个命令。如需添加常见问题,请联系管理员。"
+    group = {"id": -100123, "type": "supergroup", "title": "家长群"}
+    await bot.send("/console", user=ADMIN, chat=group)
+    assert "私聊" in bot.api.last_sent(group["id"])["text"]
+    for user in (ADMIN, STAFF):
+        await bot.send("/console", user=user)
+        sent = [c for c in bot.api.calls if c.method == "sendMessage" and c.get("chat_id") == user["id"]][-1]
+        assert "一次性登录链接" in sent["text"] and sent["link_preview_options"]["is_disabled"]  # no preview fetches it
+        token = sent["text"].split("token=", 1)[1].split('"', 1)[0]
+        assert Logins(bot.store).peek(token)[0] == user["id"]
+    rows = bot.store.read("t", "SELECT COUNT(*) FROM console_links", ())
+    assert rows == [(2,)]  # nothing minted for the parent or in the group
