@@ -53,35 +53,62 @@ def _official_words(terms: Terms) -> tuple[str, ...]:
     return cached[1]
 
 
+_seen: dict[str, Features] = {}  # question → features, for the table in `_seen_with`
+_seen_with: list[Terms | None] = [None]
+
+
 def features(question: str, terms: Terms) -> Features:
-    """Character pairs of the normalised question; the official terms it says or expands to."""
+    """Character pairs of the normalised question; the official terms it says or expands to
+    (remembered while the term table stays the same: the same questions come back)."""
+    if _seen_with[0] is not terms or len(_seen) > 50_000:
+        _seen.clear()
+        _seen_with[0] = terms
+    found = _seen.get(question)
+    if found is None:
+        found = _seen[question] = _features(question, terms)
+    return found
+
+
+def _features(question: str, terms: Terms) -> Features:
     text = compact(normalize(question))
     pairs = frozenset({text[i : i + 2] for i in range(len(text) - 1)} or {text})
     concepts = {w for w in _official_words(terms) if w in text} | {targets[0] for _, targets in terms.matches(text) if targets}
     return pairs, frozenset(concepts)
 
 
+def _size(f: Features) -> int:
+    return len(f[0]) + CONCEPT_WEIGHT * len(f[1])
+
+
 def similarity(a: Features, b: Features) -> float:
     """Weighted Jaccard: a shared official term counts as much as CONCEPT_WEIGHT character pairs."""
     shared = len(a[0] & b[0]) + CONCEPT_WEIGHT * len(a[1] & b[1])
-    union = len(a[0] | b[0]) + CONCEPT_WEIGHT * len(a[1] | b[1])
+    union = _size(a) + _size(b) - shared
     return shared / union if union else 0.0
 
 
 def group_questions(counted: Iterable[tuple[str, int]], terms: Terms, threshold: float = THRESHOLD) -> list[Group]:
     """Greedy grouping in order of frequency: each question joins the group whose first
-    (most asked) question is most similar, if similar enough; groups sorted by total count."""
+    (most asked) question is most similar, if similar enough; groups sorted by total count.
+    Only groups sharing a feature with the question are compared (an inverted index)."""
     groups: list[Group] = []
+    by_feature: dict[str, list[int]] = {}
     for question, count in sorted(counted, key=lambda qc: -qc[1]):
         mine = features(question, terms)
+        shared: dict[int, int] = {}
+        for feature, weight in [(p, 1) for p in mine[0]] + [("=" + c, CONCEPT_WEIGHT) for c in mine[1]]:
+            for n in by_feature.get(feature, ()):
+                shared[n] = shared.get(n, 0) + weight
         best, score = None, threshold
-        for group in groups:
-            s = similarity(mine, group.features)
-            if s >= score:
-                best, score = group, s
+        for n, common in shared.items():
+            s = common / (_size(mine) + _size(groups[n].features) - common)
+            if s > score or (s == score and (best is None or n < best)):
+                best, score = n, s
         if best is None:
+            for feature in [*mine[0], *("=" + c for c in mine[1])]:
+                by_feature.setdefault(feature, []).append(len(groups))
             groups.append(Group([(question, count)], mine))
         else:
-            best.members.append((question, count))
+            groups[best].members.append((question, count))
     groups.sort(key=lambda g: -g.count)
     return groups

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS question_log (
 );
 CREATE INDEX IF NOT EXISTS question_log_ts ON question_log(ts);
 CREATE INDEX IF NOT EXISTS question_log_answer ON question_log(answer_id);
+CREATE INDEX IF NOT EXISTS question_log_key ON question_log(question_key, ts);
 CREATE TABLE IF NOT EXISTS answers (
     answer_id TEXT PRIMARY KEY,
     ts REAL NOT NULL,
