@@ -96,6 +96,13 @@ def test_a_link_works_once_and_for_ten_minutes_only(tmp_path: Path, shared: Cons
     assert client.post("/login", data={"token": other}).status_code == 401  # signed with another key
 
 
+def test_a_login_form_posted_from_another_site_is_refused(shared: ConsoleProject) -> None:
+    client = shared.client(None)
+    token = shared.console.logins.mint_link(ADMIN["id"], "管理员")
+    assert client.post("/login", data={"token": token}, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post("/login", data={"token": token}, headers={"Origin": "http://testserver"}).status_code == 303
+
+
 def test_parents_get_no_session_even_with_a_valid_link(shared: ConsoleProject) -> None:
     token = shared.console.logins.mint_link(PARENT_ID, "王妈妈")
     client = shared.client(None)
