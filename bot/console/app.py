@@ -44,7 +44,7 @@ SECURITY_HEADERS = [
      b"connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),  # login links carry their token in the URL
+    (b"referrer-policy", b"same-origin"),  # login links carry their token in the URL: never sent to another site
     (b"cache-control", b"no-store"),
 ]
 

@@ -106,8 +106,9 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     """POST /login: use the link up and open a session (cookie), then go to the console."""
     console = console_of(request)
-    origin = request.headers.get("origin")
-    if origin and origin != f"{request.url.scheme}://{request.url.netloc}":  # a login form posted from another site
+    origin = request.headers.get("origin", "null")
+    foreign = origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}"
+    if foreign or request.headers.get("sec-fetch-site") == "cross-site":  # a login form posted from another site
         return console.refusal(request, 403, "登录被拒绝", "登录表单只能从控制台自己的页面提交。")
     form = await request.form(max_files=0, max_fields=4)
     try:

@@ -100,6 +100,7 @@ def test_a_login_form_posted_from_another_site_is_refused(shared: ConsoleProject
     client = shared.client(None)
     token = shared.console.logins.mint_link(ADMIN["id"], "管理员")
     assert client.post("/login", data={"token": token}, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post("/login", data={"token": token}, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
     assert client.post("/login", data={"token": token}, headers={"Origin": "http://testserver"}).status_code == 303
 
 
@@ -183,7 +184,7 @@ def test_security_headers_and_body_limits(shared: ConsoleProject) -> None:
     response = client.get("/overview")
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
-    assert response.headers["referrer-policy"] == "no-referrer" and response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "same-origin" and response.headers["x-frame-options"] == "DENY"
     limit = int(shared.config.corpus.max_file_mb * 1024 * 1024)
     too_big = client.post("/documents", content=b"x", headers={"content-length": str(limit * 2), "content-type": "text/plain"})
     assert too_big.status_code == 413
