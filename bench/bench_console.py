@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
-import random
 import shutil
 import statistics
 import sys
@@ -36,6 +34,7 @@ from bot.index.build import build_index  # noqa: E402
 from bot.service import Service  # noqa: E402
 from bot.storage import admin as queue  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
+from tests.console_support import log_questions  # noqa: E402
 
 ADMIN = 42
 PAGES = [
@@ -51,17 +50,6 @@ PAGES = [
     ("GET", "/terms/preview?phrase=娃的作业&targets=作业负担、作业总量", None),
     ("GET", "/rebuild", None),
 ]
-DISTRICTS = ("", "涪陵", "云阳", "泸州", "通州", "我们这里")
-ENDINGS = ("", "?", "啊", "呢", "谢谢", "急", "。请问一下")
-
-
-def questions() -> list[str]:
-    out = []
-    for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        out += [json.loads(line)["q"] for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return out
-
-
 def project_copy(config_path: Path, folder: Path) -> Path:
     config = load_config(config_path, env={})
     shutil.copytree(config.corpus.dir, folder / "corpus")
@@ -69,24 +57,6 @@ def project_copy(config_path: Path, folder: Path) -> Path:
         shutil.copytree(config.index.dir, folder / "index", ignore=shutil.ignore_patterns(".build.lock"))
     shutil.copy(config_path, folder / "config.toml")
     return folder / "config.toml"
-
-
-def fill(store: Store, count: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
-    asked = questions()
-    now = time.time()
-    real_clock = store.clock
-    for n in range(count):
-        when = now - rng.random() ** 1.5 * 30 * 86400
-        store.clock = lambda when=when: when
-        question = rng.choice(DISTRICTS) + rng.choice(asked) + rng.choice(ENDINGS)
-        refused = rng.random() < 0.25
-        store.log_question(10_000 + rng.randrange(3000), question, kind="private", abstained=refused, confidence=rng.random() * (0.5 if refused else 1), answer_id=f"a{n}")
-        if rng.random() < 0.08:
-            store.record_vote(f"a{n}", 10_000 + rng.randrange(3000), rng.choice((1, -1)))
-    store.clock = real_clock
-    for n in range(30):
-        queue.propose_faq(store, 77, "李老师", f"{rng.choice(asked)}({n})", "本校的做法是……", "")
 
 
 class Timed:
@@ -124,7 +94,9 @@ def main() -> int:
         service = Service.from_config(config, build_if_missing=False)
         store = Store.from_settings(config.storage, salt="bench")
         started = time.perf_counter()
-        fill(store, args.questions)
+        log_questions(store, args.questions)
+        for n in range(30):
+            queue.propose_faq(store, 77, "李老师", f"待审核的问题({n})", "本校的做法是……", "")
         print(f"logged {args.questions} questions in {time.perf_counter() - started:.1f} s; "
               f"{len(service.pipeline.index.ordered)} passages in build {service.pipeline.index.build_id}")
         app = build_console(config, service, store)

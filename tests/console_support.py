@@ -5,7 +5,10 @@ HTTP clients logged in through a real one-time link."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import random
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from bot.console.app import build_console
 from bot.index.store import load_index
 from bot.service import Service
 from bot.storage.store import Store
-from tests.telegram_support import ADMIN, STAFF, copy_project
+from tests.telegram_support import ADMIN, REPO, STAFF, copy_project
 
 SALT = "console-test-salt"
 PARENT_ID = 1001
@@ -65,6 +68,33 @@ def make_project(shipped_config: Path, shared: Service, tmp: Path, **console: ob
     return ConsoleProject(config, service, store, build_console(config, service, store))
 
 
+DISTRICTS = ("", "涪陵", "云阳", "泸州", "通州", "我们这里")
+ENDINGS = ("", "?", "啊", "呢", "谢谢", "急", "。请问一下")
+
+
+def labelled_questions() -> list[str]:
+    return [json.loads(line)["q"] for file in sorted((REPO / "tests" / "data").glob("*.jsonl")) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def log_questions(store: Store, count: int, *, days: int = 30, seed: int = 7) -> None:
+    """`count` parents' questions over the last `days` days, as the bot logs them: the
+    labelled questions with district names and endings, a quarter refused, some voted on."""
+    rng = random.Random(seed)
+    asked = labelled_questions()
+    now, clock = time.time(), store.clock
+    try:
+        for n in range(count):
+            when = now - rng.random() ** 1.5 * days * 86400
+            store.clock = lambda when=when: when
+            refused = rng.random() < 0.25
+            question = rng.choice(DISTRICTS) + rng.choice(asked) + rng.choice(ENDINGS)
+            store.log_question(10_000 + rng.randrange(3000), question, kind="private", abstained=refused, confidence=rng.random() * (0.5 if refused else 1), answer_id=f"seed{n}")
+            if rng.random() < 0.08:
+                store.record_vote(f"seed{n}", 10_000 + rng.randrange(3000), rng.choice((1, -1)))
+    finally:
+        store.clock = clock
+
+
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -75,4 +105,4 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-__all__ = ["ADMIN", "STAFF", "PARENT_ID", "ConsoleProject", "console_config", "csrf_of", "make_project", "private_service"]
+__all__ = ["ADMIN", "STAFF", "PARENT_ID", "ConsoleProject", "console_config", "csrf_of", "log_questions", "make_project", "private_service"]

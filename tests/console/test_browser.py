@@ -23,7 +23,7 @@ import pytest
 
 from bot.console.app import ConsoleThread
 from bot.storage.store import Store
-from tests.console_support import ADMIN, SALT, STAFF, ConsoleProject, make_project
+from tests.console_support import ADMIN, SALT, STAFF, ConsoleProject, log_questions, make_project
 from tests.telegram_support import running_bot
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,6 +61,7 @@ def site(shipped_config: Path, shipped_service, tmp_path_factory: pytest.TempPat
     """The console served over HTTP beside a project whose bot has just been talked to."""
     port = free_port()
     project = make_project(shipped_config, shipped_service, tmp_path_factory.mktemp("browser"), port=port, host="127.0.0.1")
+    log_questions(project.store, 300)  # a month of questions, so the charts have something to draw
     server = ConsoleThread(project.app, "127.0.0.1", port).start()
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
