@@ -55,14 +55,24 @@ def index(request: Request) -> Response:
     })
 
 
+def _report(request: Request) -> str | None:
+    """The report the path names, if it is one of the corpus folder's."""
+    doc_id = request.path_params["doc_id"]
+    return doc_id if doc_id in {p.name for p in corpus_files(console_of(request).config.corpus)} else None
+
+
+def _missing(request: Request) -> Response:
+    return console_of(request).refusal(request, 404, "没有这个文档", f"语料库中没有 {request.path_params['doc_id']}。")
+
+
 @requires(Role.ADMIN)
 def show(request: Request) -> Response:
     """GET /documents/{doc_id}: metadata form, cleaned text with highlights, passages."""
     console = console_of(request)
     corpus = console.config.corpus
-    doc_id = request.path_params["doc_id"]
-    if doc_id not in {p.name for p in corpus_files(corpus)}:
-        return console.refusal(request, 404, "没有这个文档", f"语料库中没有 {doc_id}。")
+    doc_id = _report(request)
+    if doc_id is None:
+        return _missing(request)
     meta = load_metadata(corpus.metadata).get(doc_id)
     try:
         cleaning, problem = explain_cleaning(corpus, doc_id), None
@@ -78,14 +88,12 @@ def show(request: Request) -> Response:
 @requires(Role.ADMIN)
 def save_meta(request: Request) -> Response:
     """POST /documents/{doc_id}: write the metadata back to documents.toml (comments kept)."""
-    console = console_of(request)
-    corpus = console.config.corpus
-    doc_id = request.path_params["doc_id"]
-    if doc_id not in {p.name for p in corpus_files(corpus)}:
-        return console.refusal(request, 404, "没有这个文档", f"语料库中没有 {doc_id}。")
+    doc_id = _report(request)
+    if doc_id is None:
+        return _missing(request)
     form = request.state.form
     aliases = [a for a in str(form.get("aliases", "")).replace(",", ",").replace("、", ",").split(",")]
-    update_metadata(corpus.metadata, doc_id, {key: str(form.get(key, "")) for key in META_FIELDS}, aliases)
+    update_metadata(console_of(request).config.corpus.metadata, doc_id, {key: str(form.get(key, "")) for key in META_FIELDS}, aliases)
     return RedirectResponse(f"/documents/{urllib.parse.quote(doc_id)}?msg=saved", status_code=303)
 
 

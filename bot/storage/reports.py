@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.errors import StorageError
+from bot.storage.admin import _unreadable
 from bot.storage.store import Store
 
 DAY = 86400.0
@@ -56,10 +56,6 @@ class Trial:
     region: str | None
     abstained: bool
     confidence: float
-
-
-def _unreadable(store: Store, what: str) -> StorageError:
-    return StorageError(f"the {what} cannot be read from {store.path}.", hint="Check that the file exists, is a SQLite database and is readable; see the log for details.")
 
 
 def _rows(store: Store, what: str, sql: str, params: tuple) -> list[tuple]:

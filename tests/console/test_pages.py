@@ -6,29 +6,14 @@ from __future__ import annotations
 import html
 import time
 import tomllib
-from pathlib import Path
-
-import pytest
 
 from bot.index.store import list_builds, read_current
 from bot.storage import admin as queue
 from bot.storage import reports
 from bot.telegram.render import render_answer
-from tests.console_support import ADMIN, STAFF, ConsoleProject, csrf_of, make_project
+from tests.console_support import ADMIN, STAFF, ConsoleProject, csrf_of
 
 PAGES = ["/overview", "/documents", "/documents/jiangsu-nantong-tongzhou.txt", "/try", "/unanswered", "/faq", "/terms", "/rebuild"]
-
-
-@pytest.fixture(scope="module")
-def shared(shipped_config: Path, shipped_service, tmp_path_factory: pytest.TempPathFactory) -> ConsoleProject:
-    """One project for the tests that only read."""
-    return make_project(shipped_config, shipped_service, tmp_path_factory.mktemp("console"))
-
-
-@pytest.fixture
-def project(shipped_config: Path, shipped_service, tmp_path: Path) -> ConsoleProject:
-    """A private project for a test that changes files."""
-    return make_project(shipped_config, shipped_service, tmp_path)
 
 
 def post(client, path: str, data: dict | None = None, **kwargs):  # noqa: ANN001, ANN201

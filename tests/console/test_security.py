@@ -17,20 +17,10 @@ from bot.storage import admin as queue
 from bot.storage import reports
 from bot.storage.logins import Logins
 from bot.storage.store import Store
-from tests.console_support import ADMIN, PARENT_ID, STAFF, ConsoleProject, csrf_of, make_project
+from tests.console_support import ADMIN, PARENT_ID, STAFF, ConsoleProject, csrf_of
 from tests.helpers_index import REPO
 
 SCRIPT = "<script>alert('x')</script>托管费多少钱"
-
-
-@pytest.fixture(scope="module")
-def shared(shipped_config: Path, shipped_service, tmp_path_factory: pytest.TempPathFactory) -> ConsoleProject:
-    return make_project(shipped_config, shipped_service, tmp_path_factory.mktemp("console-security"))
-
-
-@pytest.fixture
-def project(shipped_config: Path, shipped_service, tmp_path: Path) -> ConsoleProject:
-    return make_project(shipped_config, shipped_service, tmp_path)
 
 
 def gated_routes() -> list[tuple[str, str, Role]]:
