@@ -8,6 +8,7 @@ import dataclasses
 import json
 import random
 import re
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,12 @@ def log_questions(store: Store, count: int, *, days: int = 30, seed: int = 7) ->
         store.clock = clock
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -105,4 +112,4 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-__all__ = ["ADMIN", "STAFF", "PARENT_ID", "ConsoleProject", "console_config", "csrf_of", "log_questions", "make_project", "private_service"]
+__all__ = ["ADMIN", "STAFF", "PARENT_ID", "ConsoleProject", "console_config", "csrf_of", "free_port", "log_questions", "make_project", "private_service"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import time
 import tomllib
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ import pytest
 
 from bot.console.app import ConsoleThread
 from bot.storage.store import Store
-from tests.console_support import ADMIN, SALT, STAFF, ConsoleProject, log_questions, make_project
+from tests.console_support import ADMIN, SALT, STAFF, ConsoleProject, free_port, log_questions, make_project
 from tests.telegram_support import running_bot
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,12 +33,6 @@ FAQ = ("学校的课后服务每天几点结束?", "本校课后服务于17:30�
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium (.ci/run does)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def talk_to_the_bot(project: ConsoleProject) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.console.test_browser import free_port
+from tests.console_support import free_port
 from tests.helpers_index import REPO
 from tests.telegram_support import copy_project
 
