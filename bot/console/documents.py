@@ -55,6 +55,11 @@ def index(request: Request) -> Response:
     })
 
 
+def _scanner(console) -> Scanner:  # noqa: ANN001 - Console
+    """OCR for scans, with the cache builds use (a scan read once is never read again)."""
+    return Scanner(console.config.ocr, OcrCache(console.config.index.dir / OCR_CACHE))
+
+
 def _report(request: Request) -> str | None:
     """The report the path names, if it is one of the corpus folder's."""
     doc_id = request.path_params["doc_id"]
@@ -75,7 +80,7 @@ def show(request: Request) -> Response:
         return _missing(request)
     meta = load_metadata(corpus.metadata).get(doc_id)
     try:
-        cleaning, problem = explain_cleaning(corpus, doc_id), None
+        cleaning, problem = explain_cleaning(corpus, doc_id, _scanner(console)), None
     except DocumentError as exc:
         cleaning, problem = None, exc.reason
     passages = sorted((p for p in console.service.pipeline.index.ordered if p.doc_id == doc_id and p.kind == "report"), key=lambda p: p.start)
@@ -110,9 +115,8 @@ def upload(request: Request) -> Response:
         raise UsageError(f"only {' '.join(SUPPORTED)} reports can be added; {file.filename!r} is not one of them.")
     limit = int(corpus.max_file_mb * MB)
     data = file.file.read(limit + 1)
-    scanner = Scanner(console.config.ocr, OcrCache(console.config.index.dir / OCR_CACHE))  # scans are read by OCR, as from Telegram
     try:
-        saved = save_report(corpus, name, data, limit, scanner)
+        saved = save_report(corpus, name, data, limit, _scanner(console))  # scans are read by OCR, as from Telegram
     except DocumentError as exc:
         raise UsageError(f"{name} cannot be added: {exc.reason}. Nothing was saved.") from None
     code = "duplicate" if saved.duplicate_of else ("renamed" if saved.name != saved.requested else "uploaded")

@@ -9,8 +9,8 @@ diff of the read text against it, so nothing here decides what the index contain
 from __future__ import annotations
 
 import difflib
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -18,8 +18,10 @@ from bot.config import CorpusSettings
 from bot.corpus.cleaning import _INLINE_SPACE, BOILERPLATE_RULES, clean_text, remove_invisible_characters
 from bot.corpus.readers import MB, read_document
 from bot.corpus.repairs import Repairs, load_repairs
+from bot.corpus.scans import Scanner
 from bot.text import to_simplified
 
+RECENT = 32  # reports whose comparison is kept
 MAX_CHAR_DIFF = 20000  # characters per side above which a changed block is shown whole (difflib is quadratic)
 RULE_NAMES = {
     "is_site_navigation": "网站导航",
@@ -45,6 +47,10 @@ class Piece:
     note: str = ""
 
 
+_recent: dict[tuple, "Cleaning"] = {}
+_lock = threading.Lock()
+
+
 @dataclass(frozen=True)
 class Cleaning:
     doc_id: str
@@ -54,11 +60,22 @@ class Cleaning:
     changed: int
 
 
-def explain_cleaning(settings: CorpusSettings, doc_id: str) -> Cleaning:
-    """Read, clean and compare one report of the corpus folder (cached while unchanged)."""
+def explain_cleaning(settings: CorpusSettings, doc_id: str, scanner: Scanner | None = None) -> Cleaning:
+    """Read (a scan with `scanner`: OCR, or its cached text), clean and compare one report
+    of the corpus folder; remembered while the file and the repair table are unchanged."""
     path = settings.dir / doc_id
-    stamps = tuple(_stamp(p) for p in (path, settings.repairs))
-    return _explain(path, settings.repairs, int(settings.max_file_mb * MB), stamps)
+    key = (path, tuple(_stamp(p) for p in (path, settings.repairs)))
+    with _lock:
+        found = _recent.get(key)
+    if found is None:
+        raw = read_document(path, int(settings.max_file_mb * MB), scanner)
+        repairs = load_repairs(settings.repairs)
+        found = compare(raw, clean_text(raw, path.name, repairs), path.name, repairs)
+        with _lock:
+            _recent[key] = found
+            while len(_recent) > RECENT:
+                _recent.pop(next(iter(_recent)))
+    return found
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -67,14 +84,6 @@ def _stamp(path: Path) -> tuple[int, int]:
     except FileNotFoundError:
         return (0, 0)
     return (info.st_mtime_ns, info.st_size)
-
-
-@lru_cache(maxsize=32)
-def _explain(path: Path, repairs_path: Path, max_bytes: int, stamps: tuple) -> Cleaning:
-    raw = read_document(path, max_bytes)
-    repairs = load_repairs(repairs_path)
-    cleaned = clean_text(raw, path.name, repairs)
-    return compare(raw, cleaned, path.name, repairs)
 
 
 def _why_removed(text: str, otherwise: str = "相关链接/供稿说明/分页") -> str:

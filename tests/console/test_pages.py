@@ -12,6 +12,7 @@ from bot.storage import admin as queue
 from bot.storage import reports
 from bot.telegram.render import render_answer
 from tests.console_support import ADMIN, STAFF, ConsoleProject, csrf_of
+from tests.helpers_index import REPO
 
 PAGES = ["/overview", "/documents", "/documents/jiangsu-nantong-tongzhou.txt", "/try", "/unanswered", "/faq", "/terms", "/rebuild"]
 
@@ -211,3 +212,15 @@ def test_a_failed_rebuild_is_reported_and_the_old_index_keeps_serving(project: C
 def test_pages_work_without_a_question_log(shared: ConsoleProject) -> None:
     client = shared.client(ADMIN["id"])
     assert "近 7 天" in client.get("/overview").text
+
+
+def test_a_scan_is_read_by_ocr_on_upload_and_shown_from_the_ocr_cache(project: ConsoleProject) -> None:
+    admin = project.client()
+    token = csrf_of(admin.get("/documents").text)
+    scans = REPO / "tests" / "data" / "ocr"
+    saved = admin.post("/documents", data={"csrf": token}, files={"file": ("扫描报告.pdf", (scans / "scanned_report.pdf").read_bytes(), "application/pdf")})
+    assert saved.status_code == 303 and "msg=uploaded" in saved.headers["location"]
+    page = admin.get("/documents/扫描报告.pdf").text
+    assert "课后服务工作开展情况" in page and "读取失败" not in page  # the OCR text, cached at upload
+    refused = admin.post("/documents", data={"csrf": token}, files={"file": ("无字.png", (scans / "no_text.png").read_bytes(), "image/png")})
+    assert refused.status_code == 400 and "no text" in refused.text
