@@ -190,12 +190,25 @@ def answer_json(answer) -> dict:
 
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
-    """Score the bot on a labelled question file."""
+    """Score the bot on a labelled file of questions and/or conversations."""
     from bot.answering.evaluate import evaluate, load_questions
+    from bot.answering.evaluate_dialogs import evaluate_dialogs, load_dialogs
 
-    questions = load_questions(args.file)
-    report = evaluate(_service(config), questions, k=args.top_k)
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.describe())
+    questions = load_questions(args.file, allow_empty=True)
+    dialogs = load_dialogs(args.file)
+    if not questions and not dialogs:
+        raise UsageError(f"{args.file} holds no questions or conversations.")
+    service = _service(config)
+    reports = []
+    if questions:
+        reports.append(("questions", evaluate(service, questions, k=args.top_k)))
+    if dialogs:
+        reports.append(("conversations", evaluate_dialogs(service, dialogs, k=args.top_k)))
+    if args.json:
+        data = {name: report.as_dict() for name, report in reports}
+        print(json.dumps(data if len(data) > 1 else next(iter(data.values())), ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(report.describe() for _, report in reports))
     return 0
 
 

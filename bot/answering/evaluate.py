@@ -20,7 +20,7 @@ from bot.text import contains_key
 
 
 class Answerer(Protocol):
-    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None) -> Answer: ...
+    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None, **context) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,9 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def load_questions(path: Path) -> list[LabelledQuestion]:
-    """Read a labelled question file; a bad line is a UsageError naming the line."""
+def load_questions(path: Path, *, allow_empty: bool = False) -> list[LabelledQuestion]:
+    """Read a labelled question file; a bad line is a UsageError naming the line.
+    Conversation records (with `turns`) are left to `evaluate_dialogs.load_dialogs`."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -91,13 +92,15 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
             continue
         try:
             row = json.loads(line)
+            if isinstance(row, dict) and "turns" in row:
+                continue
             keys = row.get("keys", [])
             if not isinstance(row["q"], str) or not isinstance(keys, list):
                 raise TypeError("`q` must be a string and `keys` a list")
             questions.append(LabelledQuestion(str(row.get("id", n)), row["q"], tuple(map(str, keys)), str(row.get("topic", ""))))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{path}:{n} is not a question record ({exc}).", hint='Each line: {"id": "q1", "q": "…", "keys": ["…"]}') from exc
-    if not questions:
+    if not questions and not allow_empty:
         raise UsageError(f"{path} holds no questions.")
     return questions
 
