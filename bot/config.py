@@ -57,7 +57,7 @@ class RetrievalSettings:
     dedup_threshold: float = 0.85
     abstain_threshold: float = 0.5
     faq_threshold: float = 0.9
-    tentative_threshold: float = 0.3
+    tentative_threshold: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         dedup_threshold=r.number("dedup_threshold", float, 0.85, 0.0, 1.0),
         abstain_threshold=r.number("abstain_threshold", float, 0.5, 0.0, 1.0),
         faq_threshold=r.number("faq_threshold", float, 0.9, 0.0, 1.0),
-        tentative_threshold=r.number("tentative_threshold", float, 0.3, 0.0, 1.0),
+        tentative_threshold=r.number("tentative_threshold", float, 0.35, 0.0, 1.0),
     )
     if retrieval.tentative_threshold > retrieval.abstain_threshold:
         raise ConfigError(

@@ -138,7 +138,7 @@ class Service:
             ),
             composer=composer,
             stats=stats,
-            decider=Decider(composer, self.calibration, stats, catalog, channel_passages(index.ordered), thresholds, cfg.retrieval.region_boost),
+            decider=Decider(composer, self.calibration, stats, catalog, channel_passages(index.ordered), thresholds, cfg.retrieval.region_boost, _region_texts(index)),
             followups=FollowUps(lambda text: catalog.scope(text), ttl=cfg.conversation.ttl_minutes * 60),
         )
 
@@ -257,3 +257,11 @@ def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
     vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
     return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered), index.tokenizer.frequency)
 
+
+def _region_texts(index: LoadedIndex) -> dict[str, str]:
+    """Each region's report passages as one search text (for words only other reports have)."""
+    texts: dict[str, list[str]] = {}
+    for p in index.ordered:
+        if p.kind == "report":
+            texts.setdefault(p.region, []).append(p.search_text)
+    return {region: "\n".join(parts) for region, parts in texts.items()}

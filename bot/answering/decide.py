@@ -30,7 +30,10 @@ from bot.text import normalize
 # The place's best passage (before its region boost) must score at least this share of
 # the best passage elsewhere to count as covering the question: a fee question whose
 # only local match is about training centres' prepaid fees is not covered locally.
-LOCAL_SHARE = 0.75
+LOCAL_SHARE = 0.6
+# A question word found in at most this many report passages is specific (双减假, 排名,
+# 耗材): when some report has it and the place's report does not, the place is not covered.
+SPECIFIC_DF = 3
 ELSEWHERE = "以下是{region}的做法,仅供参考:"
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 
@@ -38,7 +41,7 @@ _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有)+|(?:吗|呢|啊|呀|吧
 @dataclass(frozen=True)
 class Thresholds:
     answer: float = 0.5  # confident at or above
-    tentative: float = 0.3  # tentative at or above (below: refusal)
+    tentative: float = 0.35  # tentative at or above (below: refusal)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.tentative <= self.answer <= 1.0:
@@ -50,7 +53,7 @@ class Decider:
 
     def __init__(
         self, composer: AnswerComposer, calibration: Calibration, stats: TermStatistics, catalog: RegionCatalog, channels: Sequence[Passage],
-        thresholds: Thresholds | None = None, region_boost: float = 1.0,
+        thresholds: Thresholds | None = None, region_boost: float = 1.0, region_texts: dict[str, str] | None = None,
     ) -> None:
         self.composer = composer
         self.calibration = calibration
@@ -59,6 +62,7 @@ class Decider:
         self.channels = tuple(channels)
         self.thresholds = thresholds or Thresholds()
         self.region_boost = region_boost
+        self.region_texts = region_texts or {}  # region → its reports' search text, for specific words
 
     def answer(self, query: Query, reports: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], top_k: int) -> Answer:
         """Confident, tentative or refused; led by the place's own reports when they cover it."""
@@ -71,7 +75,7 @@ class Decider:
         local_values = dict(features(query, local, [h for h in dense if h.passage.region in scope.regions], self.stats))
         local_values["topic_margin"] = values.get("topic_margin", 0.0)
         local_p = self.calibration.probability(local_values) if local else 0.0
-        if local and local_p >= self.thresholds.answer and self._holds_up(local, reports) and self._fits(query, local):
+        if local and self._covers(query, local, reports, local_p):
             ordered = local + [h for h in reports if h not in local]
             return self._outcome(query, ordered, max(local_p, confidence), top_k, note=self._covered_note(query), prefer=scope.regions)
         others = [h for h in reports if h.passage.region not in scope.regions]
@@ -89,6 +93,21 @@ class Decider:
             pick, _ = self.composer.leads.pick(query, hits, prefer)
             note += ELSEWHERE.format(region=hits[pick].passage.region)
         return self.composer.compose(query, hits, p, top_k, note=note, tentative=tentative, prefer=prefer)
+
+    def _covers(self, query: Query, local: Sequence[Hit], reports: Sequence[Hit], local_p: float) -> bool:
+        """Do the place's own reports answer? (For "what do I do": do they name a channel?)"""
+        if query.intent is Intent.REMEDY and self.composer.leads.channel(query, [p for p in self.channels if p.region in query.scope.regions]):
+            return local_p >= self.thresholds.tentative
+        return local_p >= self.thresholds.answer and self._holds_up(local, reports) and self._fits(query, local) and not self._lacks_specific(query)
+
+    def _lacks_specific(self, query: Query) -> bool:
+        """Does another report hold a specific word of the question that the place's lack?"""
+        texts = [self.region_texts.get(r, "") for r in query.scope.regions]
+        for word in query.words:
+            forms = (word, *query.alternatives.get(word, ()))
+            if 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF and not any(f in t for f in forms for t in texts):
+                return True
+        return False
 
     def _holds_up(self, local: Sequence[Hit], reports: Sequence[Hit]) -> bool:
         """Is the place's best passage (without its boost) close to the best one elsewhere?"""

@@ -1,7 +1,7 @@
 """What a question wants, and whether a report sentence gives it.
 
 A question asks for a channel ("what do I do": 怎么办, 找谁, 去哪投诉), a figure (how
-much), a time (when, how long), a permission (may they, must we), a way (how) or a
+much money, what standard), a count (how many, what share), a time (when, how long), a permission (may they, must we), a way (how) or a
 fact. A report sentence is a rule (不得, 不早于, 按…标准, 自愿, 减免 …), a channel
 (举报电话, 信箱, 投诉 …) or a statistic (a count, a share or money spent with no rule
 in it: "99.76%的学校…达标", "投入3.8亿元…").
@@ -20,7 +20,8 @@ import re
 
 class Intent(enum.Enum):
     REMEDY = "remedy"  # what do I do, whom do I tell
-    FIGURE = "figure"  # how much, what standard
+    FIGURE = "figure"  # how much money, what standard
+    COUNT = "count"  # how many, what share (a statistic answers it)
     TIME = "time"  # when, until when, how long
     PERMISSION = "permission"  # may they, must we, is it allowed
     HOW = "how"  # how is it done
@@ -37,7 +38,8 @@ _REMEDY = re.compile(
     r"|(?:怎么|如何|能不能|可以|能|该|要)(?:去)?(?:投诉|举报|反映|维权)|投诉|举报|维权|退不[回了出]|不给退|不退钱|我(?:该|能|可以)(?:做|怎么)"
 )
 _TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|时间")
-_FIGURE = re.compile(r"多少|几[个家所元块节次门]|标准|收费|费用|价格|价钱|交钱|花钱|要钱|[收交付]多少|几成|比例|占比|[^效]率")
+_FIGURE = re.compile(r"多少钱|几[元块]|标准|收费|费用|价格|价钱|交钱|花钱|要钱|收钱|[收交付]多少|学费|托管费")
+_COUNT = re.compile(r"多少|几[个家所节次门项种]|几成|比例|占比|[^效]率|多不多|高不高|满不满意|满意")
 _PERMISSION = re.compile(r"能不能|可不可以|可以.{0,12}吗|能.{0,12}吗|允许|准不准|是否|会不会|要不要|必须|非得|得.{0,6}吗|算不算|违规|合法|违法")
 _HOW = re.compile(r"怎么|怎样|如何|咋|什么办法|哪些措施|什么措施|什么要求|有什么规定|什么规定")
 
@@ -51,6 +53,10 @@ CHANNEL = re.compile(r"举报电话|举报信箱|投诉举报|监督举报|投�
 # Counts, shares and money: what a statistic is made of.
 _STAT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|余?(?:所|家|个|名|人|项|次|场|门|块|份|件|篇|册|座|元|平方米))|百分点")
 _SPENDING = re.compile(r"投入|经费|预算|资金")
+# What answers "when / until when / how long".
+_TIME_EXPR = re.compile(
+    r"\d+\s*[:：点时]|下班|放学|结束时间|开始时间|不早于|不晚于|节假日|休息日|假期|寒暑假|寒假|暑假|周末|每周|每天|每日|学期|小时|分钟|晚上|早上|上午|下午"
+)
 
 
 def intent_of(text: str) -> Intent:
@@ -61,6 +67,8 @@ def intent_of(text: str) -> Intent:
         return Intent.TIME
     if _FIGURE.search(text):
         return Intent.FIGURE
+    if _COUNT.search(text):
+        return Intent.COUNT
     if _PERMISSION.search(text):
         return Intent.PERMISSION
     if _HOW.search(text):
@@ -86,6 +94,8 @@ def lead_fit(intent: Intent, sentence: str) -> bool:
     """May this sentence lead the answer to a question with this intent?"""
     if intent is Intent.REMEDY:
         return is_channel(sentence)
+    if intent is Intent.TIME:
+        return bool(_TIME_EXPR.search(sentence)) and not is_statistic(sentence)
     if intent.wants_rule:
         return not is_statistic(sentence)
     return True

@@ -26,7 +26,7 @@ _HOTLINE = re.compile(r"电话|热线|举报|投诉|信箱|监督|回复")
 
 # The lead is sought in this many top passages; a runner-up's sentence must score this
 # much better (per rank) to lead, so ranking still decides ties.
-LEAD_CANDIDATES = 3
+LEAD_CANDIDATES = 2
 RUNNER_UP_DISCOUNT = 0.8
 # Added to a sentence holding what the question asks for: a figure, or a complaint channel.
 INTENT_BONUS = 2.0

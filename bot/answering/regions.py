@@ -22,6 +22,8 @@ from bot.answering.places import Gazetteer, Place
 from bot.records import DocumentMeta
 from bot.text import normalize
 
+# Words after a place that only point at it ("涪陵那边", "我们云阳这里").
+_HERE = re.compile(r"(?:那边|这边|那里|这里|那块|这块|一带|地区|当地|本地)")
 OWN, WITHIN, CONTAINS, SIBLING, NONE = "own", "within", "contains", "sibling", "none"
 
 
@@ -96,7 +98,8 @@ class RegionCatalog:
         found = self.gazetteer.places(text, prefer=self.places.values())
         topic = text
         for mention, _ in sorted(found, key=lambda f: -f[0].start):
-            topic = topic[: mention.start] + " " + topic[mention.end :]
+            after = _HERE.match(topic, mention.end)
+            topic = topic[: mention.start] + " " + topic[after.end() if after else mention.end :]
         topic = re.sub(r"\s+", " ", topic).strip()
         if found and not literal:
             return self.describe(found[-1][1], tuple(m.text for m, _ in found)), topic
