@@ -38,7 +38,7 @@ _REMEDY = re.compile(
     r"|(?:怎么|如何|能不能|可以|能|该|要)(?:去)?(?:投诉|举报|反映|维权)|投诉|举报|维权|退不[回了出]|不给退|不退钱|我(?:该|能|可以)(?:做|怎么)"
 )
 _TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|时间")
-_FIGURE = re.compile(r"多少钱|几[元块]|标准|收费|费用|价格|价钱|交钱|花钱|要钱|收钱|[收交付]多少|学费|托管费")
+_FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱|[收交付]多少|学费|托管费")
 _COUNT = re.compile(r"多少|几[个家所节次门项种]|几成|比例|占比|[^效]率|多不多|高不高|满不满意|满意")
 _PERMISSION = re.compile(r"能不能|可不可以|可以.{0,12}吗|能.{0,12}吗|允许|准不准|是否|会不会|要不要|必须|非得|得.{0,6}吗|算不算|违规|合法|违法")
 _HOW = re.compile(r"怎么|怎样|如何|咋|什么办法|哪些措施|什么措施|什么要求|有什么规定|什么规定")
@@ -53,6 +53,8 @@ CHANNEL = re.compile(r"举报电话|举报信箱|投诉举报|监督举报|投�
 # Counts, shares and money: what a statistic is made of.
 _STAT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|余?(?:所|家|个|名|人|项|次|场|门|块|份|件|篇|册|座|元|平方米))|百分点")
 _SPENDING = re.compile(r"投入|经费|预算|资金")
+# What answers "how much does it cost": a rate, a charge, who pays, an exemption.
+_FEE_RULE = re.compile(r"\d+(?:\.\d+)?\s*元\s*/|收取|(?<!预)收费|标准(?!化)|减免|免费|无偿|承担|缴纳|补贴|补助|费用")
 # What answers "when / until when / how long".
 _TIME_EXPR = re.compile(
     r"\d+\s*[:：点时]|下班|放学|结束时间|开始时间|不早于|不晚于|节假日|休息日|假期|寒暑假|寒假|暑假|周末|每周|每天|每日|学期|小时|分钟|晚上|早上|上午|下午"
@@ -94,6 +96,8 @@ def lead_fit(intent: Intent, sentence: str) -> bool:
     """May this sentence lead the answer to a question with this intent?"""
     if intent is Intent.REMEDY:
         return is_channel(sentence)
+    if intent is Intent.FIGURE:
+        return bool(_FEE_RULE.search(sentence)) and not is_statistic(sentence)
     if intent is Intent.TIME:
         return bool(_TIME_EXPR.search(sentence)) and not is_statistic(sentence)
     if intent.wants_rule:

@@ -84,6 +84,13 @@ CREATE TABLE IF NOT EXISTS faq_proposals (
     decided_by,  -- the deciding admin's salted hash
     decided_ts REAL
 );
+CREATE TABLE IF NOT EXISTS conversations (
+    conv_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('chat', 'reply')),
+    ts REAL NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_ts ON conversations(ts);
 """
 
 
@@ -100,6 +107,7 @@ _PURGE = (
     "DELETE FROM answers WHERE ts < ?",
     "DELETE FROM feedback WHERE ts < ?",
     "DELETE FROM faq_proposals WHERE ts < ? AND status IN ('approved', 'rejected')",
+    "DELETE FROM conversations WHERE ts < ?",
 )
 
 
@@ -203,6 +211,10 @@ class Store:
     def user_hash(self, user_id: int) -> str:
         """The pseudonym stored instead of a Telegram user id."""
         return hmac.new(self._salt, str(user_id).encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+    def pseudonym(self, *parts: object) -> str:
+        """A salted hash of several ids (a chat and a user, a chat and a message)."""
+        return hmac.new(self._salt, "\x1f".join(map(str, parts)).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Connection]:
