@@ -139,6 +139,7 @@ class DialogState:
     place: str = ""  # the place it was about, as the parent wrote it ("涪陵")
     subject: str = ""  # what it was about (课后服务, 作业, 校外培训 …), when recognised
     ts: float = 0.0  # when it was asked (seconds since the epoch)
+    script: Script = "simplified"  # the script the parent writes in (kept for "那涪陵呢")
 
 
 @dataclass(frozen=True)

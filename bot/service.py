@@ -19,7 +19,7 @@ from bot.answering.compose import AnswerComposer, AnswerStyle
 from bot.answering.confidence import Calibration, features, load_calibration
 from bot.answering.coverage import TermStatistics
 from bot.answering.decide import Decider, Thresholds, channel_passages
-from bot.answering.dialog import FollowUps
+from bot.answering.dialog import FollowUps, topic_core
 from bot.answering.fusion import FusionWeights, HybridFuser, merge_candidates
 from bot.answering.notice import Notice, NoticeAnswer, asks_about_fees, compare_fees, question_for, read_notice
 from bot.answering.places import Gazetteer
@@ -39,7 +39,7 @@ from bot.ocr import read_image
 from bot.ocr.engine import OcrEngine, shared_engine
 from bot.ocr.images import ImageLimits
 from bot.records import Answer, DialogState, Hit
-from bot.text import detect_script, normalize, to_script
+from bot.text import detect_script, normalize, to_script, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
 
@@ -158,18 +158,21 @@ class Service:
         now = time.time() if now is None else now
         completion = p.followups.complete(strip_filler(normalize(question)), state, now)
         searched = completion.text if completion.borrowed else question
-        ranking = self._rank(p, searched, region, k, script=detect_script(question))
+        script = _script(question, p.followups.fresh(state, now))
+        ranking = self._rank(p, searched, region, k, script=script)
         query, reports = ranking.query, ranking.reports
         if not query.text:
             answer = p.composer.greet(query)
             return replace(answer, question=question, state=p.followups.fresh(state, now))
         ranked = tuple(reports[:k])
         faq = self._faq_match(ranking.dense)
-        if faq is not None:
+        if query.scope.named and not topic_core(query.topic):
+            answer = p.decider.place_only(query)
+        elif faq is not None:
             answer = p.composer.from_faq(query, faq.passage, ranked, self.calibration.probability(ranking.features))
         else:
             answer = p.decider.answer(query, reports, ranking.dense, ranking.features, k)
-        remembered = p.followups.remember(completion, query.topic, now)
+        remembered = replace(p.followups.remember(completion, query.topic, now), script=query.script)
         return replace(answer, question=question, effective_question=query.text, state=remembered)
 
     def explain(self, question: str, *, region: str | None = None) -> Ranking:
@@ -256,6 +259,13 @@ def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
     """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
     vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
     return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered), index.tokenizer.frequency)
+
+
+def _script(question: str, state: DialogState | None) -> str:
+    """The message's script; one written the same in both ("那涪陵呢") keeps the conversation's."""
+    if state is not None and to_simplified(question) == question == to_traditional(question):
+        return state.script
+    return detect_script(question)
 
 
 def _region_texts(index: LoadedIndex) -> dict[str, str]:

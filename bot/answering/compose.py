@@ -54,6 +54,11 @@ class AnswerComposer:
         message = to_script(GREETING, query.script)
         return Answer(query.original, True, query.script, message=message, text=message)
 
+    def message(self, query: Query, text: str) -> Answer:
+        """A reply of our own that quotes nothing (an invitation to say more)."""
+        message = to_script(text, query.script)
+        return self._answer(query, True, message=message, text=message)
+
     def abstain(self, query: Query, hits: Sequence[Hit], confidence: float, note: str = "") -> Answer:
         """"Not covered", with the hotline directory; the ranked passages still travel along.
         A "what do I do" question gets the hotlines first."""

@@ -34,6 +34,7 @@ LOCAL_SHARE = 0.6
 # A question word found in at most this many report passages is specific (双减假, 排名,
 # 耗材): when some report has it and the place's report does not, the place is not covered.
 SPECIFIC_DF = 3
+PLACE_PROMPT = "您想了解{place}的哪方面?例如:{place}课后服务怎么收费?{place}的举报电话是多少?"
 ELSEWHERE = "以下是{region}的做法,仅供参考:"
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 
@@ -80,6 +81,21 @@ class Decider:
             return self._outcome(query, ordered, max(local_p, confidence), top_k, note=self._covered_note(query), prefer=scope.regions)
         others = [h for h in reports if h.passage.region not in scope.regions]
         return self._outcome(query, others or list(reports), confidence, top_k, note=self._uncovered_note(query), label=True)
+
+    def place_only(self, query: Query) -> Answer:
+        """A place and nothing else ("涪陵", "那北京呢" with no earlier question): which reports
+        there are for it, and an invitation to ask about it."""
+        scope = query.scope
+        short = self._short(scope.asked)
+        if scope.relation == NONE or not scope.regions:
+            have = "、".join(self.catalog.places[r].short for r in self.catalog.places)
+            return self.composer.message(query, f"目前没有{scope.asked}的报告;现有{have}的报告。您可以直接提问,我会引用这些报告并注明是哪个地区的做法。")
+        elif scope.relation in (OWN, CONTAINS):
+            first = f"有{self._names(scope.regions)}的报告。"
+        else:
+            first = self._covered_note(query).rstrip(":") + "。"
+        message = first + PLACE_PROMPT.format(place=short)
+        return self.composer.message(query, message)
 
     def _outcome(self, query: Query, hits: list[Hit], p: float, top_k: int, *, note: str = "", prefer: Sequence[str] = (), label: bool = False) -> Answer:
         t = self.thresholds

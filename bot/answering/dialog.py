@@ -32,7 +32,7 @@ SUBJECTS = re.compile(
     r"预收费|退费|广告"
 )
 _LEAD_IN = re.compile(r"^(?:那么?|那个|还有|另外|再问一?下|如果是|要是|换成|改成|那如果)")
-_TAIL = re.compile(r"(?:呢|吗|嘛|么|啊|呀|吧|哦|的话|怎么样|咋样|如何|情况)+$")
+_TAIL = re.compile(r"(?:呢|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|的话|怎么样|咋样|如何|情况)+$")
 _PUNCT = re.compile(r"[\s,.!?;:、。，！？；：~…]+")
 # Words naming an aspect of a subject (its rate, amount, standard, rule, time).
 _ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少|几")
@@ -69,7 +69,7 @@ class FollowUps:
         state = self.fresh(state, now)
         if state is None:
             return Completion(text, "", place)
-        rest = _core(topic)
+        rest = topic_core(topic)
         if not rest:  # a place alone: the last question about it
             if not place:
                 return Completion(text, "", "")
@@ -91,10 +91,10 @@ class FollowUps:
     def remember(self, completion: Completion, topic: str, now: float) -> DialogState:
         """What to keep after answering `completion` (`topic`: the question without its place)."""
         subject = SUBJECTS.search(topic)
-        return DialogState(topic=_core(topic) or topic, place=completion.place, subject=subject.group(0) if subject else "", ts=now)
+        return DialogState(topic=topic_core(topic) or topic, place=completion.place, subject=subject.group(0) if subject else "", ts=now)
 
 
-def _core(topic: str) -> str:
+def topic_core(topic: str) -> str:
     """The message without lead-ins, trailing particles and punctuation."""
     text = _PUNCT.sub("", topic)
     previous = None

@@ -123,7 +123,7 @@ def judge(dialog: Dialog, answer: Answer) -> str:
     if dialog.kind == "remedy":
         if answer.abstained:
             return "refused"
-        head = "\n".join([x for x in normalize(answer.text).splitlines() if x.strip()][:2])
+        head = "\n".join([normalize(x) for x in answer.text.splitlines() if x.strip()][:2])
         return "" if CHANNEL.search(head) or "12345" in head else "not led by a channel"
     if dialog.kind == "not_in_reports":
         return "" if answer.abstained or answer.tentative else f"answered confidently ({answer.confidence:.2f})"

@@ -49,14 +49,15 @@ def load_state(store: Store, key: str) -> DialogState | None:
         return None
     try:
         data = json.loads(rows[0][0])
-        return DialogState(str(data.get("topic", "")), str(data.get("place", "")), str(data.get("subject", "")), float(rows[0][1]))
+        script = "traditional" if data.get("script") == "traditional" else "simplified"
+        return DialogState(str(data.get("topic", "")), str(data.get("place", "")), str(data.get("subject", "")), float(rows[0][1]), script)
     except (ValueError, TypeError, AttributeError) as exc:
         log.warning("storage: a conversation row is unreadable (%s); starting afresh.", exc)
         return None
 
 
 def save_state(store: Store, key: str, state: DialogState, kind: str = "chat") -> bool:
-    data = json.dumps({"topic": state.topic, "place": state.place, "subject": state.subject}, ensure_ascii=False)
+    data = json.dumps({"topic": state.topic, "place": state.place, "subject": state.subject, "script": state.script}, ensure_ascii=False)
     return store.write("save the conversation", _SAVE, (key, kind, float(state.ts or store.clock()), data)) is not None
 
 
