@@ -32,7 +32,8 @@ from bot.text import normalize
 # only local match is about training centres' prepaid fees is not covered locally.
 LOCAL_SHARE = 0.6
 # A question word found in at most this many report passages is specific (双减假, 排名,
-# 耗材): when some report has it and the place's report does not, the place is not covered.
+# 耗材): when a passage elsewhere holds more of the question than the place's best one and
+# the place's report lacks such a word, the place is not covered.
 SPECIFIC_DF = 3
 PLACE_PROMPT = "您想了解{place}的哪方面?例如:{place}课后服务怎么收费?{place}的举报电话是多少?"
 ELSEWHERE = "以下是{region}的做法,仅供参考:"
@@ -114,7 +115,10 @@ class Decider:
         """Do the place's own reports answer? (For "what do I do": do they name a channel?)"""
         if query.intent is Intent.REMEDY and self.composer.leads.channel(query, [p for p in self.channels if p.region in query.scope.regions]):
             return local_p >= self.thresholds.tentative
-        return local_p >= self.thresholds.answer and self._holds_up(local, reports) and self._fits(query, local) and not self._lacks_specific(query)
+        if not (local_p >= self.thresholds.answer and self._holds_up(local, reports) and self._fits(query, local)):
+            return False
+        others = [h.coverage or 0.0 for h in reports if h not in local]
+        return not (others and max(others) > max(h.coverage or 0.0 for h in local) and self._lacks_specific(query))
 
     def _lacks_specific(self, query: Query) -> bool:
         """Does another report hold a specific word of the question that the place's lack?"""

@@ -8,7 +8,8 @@ carried along; the last answer is judged by its kind:
 - `elsewhere`: the first sentence names the district and says its report does not cover it;
 - `unknown_region`: the first sentence names the place and says there is no report for it;
 - `followup`: answered with a key (and about the named district, when given);
-- `remedy`: answered, and the first lines name a channel (a reporting channel or hotline);
+- `remedy`: the first lines name a channel (a report's reporting channel or a hotline; when
+  the reports say nothing about the case, the hotlines lead the refusal);
 - `not_in_reports`: no confident answer (a refusal or a tentative one).
 """
 
@@ -120,9 +121,7 @@ def judge(dialog: Dialog, answer: Answer) -> str:
             return "abstained" if answer.abstained else "answer lacks a key"
         asked = normalize(answer.asked_region or "")
         return "" if not region or region in asked or region in normalize(lead) else f"about {answer.asked_region or 'no place'}"
-    if dialog.kind == "remedy":
-        if answer.abstained:
-            return "refused"
+    if dialog.kind == "remedy":  # a refusal that leads with the hotlines still leads with a channel
         head = "\n".join([normalize(x) for x in answer.text.splitlines() if x.strip()][:2])
         return "" if CHANNEL.search(head) or "12345" in head else "not led by a channel"
     if dialog.kind == "not_in_reports":

@@ -97,7 +97,9 @@ class RegionCatalog:
                 text = text.replace(alias, " ")
         found = self.gazetteer.places(text, prefer=self.places.values())
         topic = text
-        for mention, _ in sorted(found, key=lambda f: -f[0].start):
+        # Every place name leaves the topic, also a province or city folded into a county
+        # ("重庆云阳" is about 云阳县; 重庆 is not a search word either).
+        for mention in sorted(self.gazetteer.mentions(text), key=lambda m: -m.start):
             after = _HERE.match(topic, mention.end)
             topic = topic[: mention.start] + " " + topic[after.end() if after else mention.end :]
         topic = re.sub(r"\s+", " ", topic).strip()
