@@ -104,7 +104,7 @@ class Decider:
             return self.composer.abstain(query, hits[:top_k], p, note=note + ("其他地区的报告里也没有相关内容。" if note and hits else ""))
         tentative = p < t.answer or not self._fits(query, hits)
         if query.intent is Intent.REMEDY:
-            channel = self.composer.leads.channel(query, self.channels, prefer=prefer or query.scope.regions or [h.passage.region for h in hits[:1]])
+            channel = self.composer.leads.channel(query, self.channels, prefer=prefer or query.scope.regions)
             return self.composer.remedy(query, hits, p, channel, top_k, note=note, tentative=tentative)
         if label:
             pick, _ = self.composer.leads.pick(query, hits, prefer)
