@@ -5,7 +5,7 @@
 Prints the median time of (a) embedding a question with e5 and searching FAISS — the
 floor every answer pays — and (b) `Service.ask`, the whole answer; target: (b) <= 1.5 x (a).
 Then times a cold `python -m bot ask "…"` (start, load, answer) in a fresh process;
-target <= 3 s. Uses the questions in tests/data/*.jsonl.
+target <= 3 s. Uses the single questions in tests/data/*.jsonl.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from bot.service import Service  # noqa: E402
 def questions() -> list[str]:
     out = []
     for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        out += [json.loads(line)["q"] for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        out += [row["q"] for row in rows if "q" in row]  # single questions (conversation files have turns)
     return out
 
 

@@ -8,8 +8,14 @@ passages, keeps the questions' vectors as in-scope / out-of-scope exemplars (a
 question's own vector is left out when its `topic_margin` is computed for fitting),
 fits P(in scope) with L2-regularised logistic regression (Newton's method, numpy
 only) and writes weights and exemplars for the configured embedder into
-bot/data/calibration.json. The held-out sets (tests/data/dev_questions.jsonl,
-tests/data/parent_questions.jsonl) are never used here: they check the result.
+bot/data/calibration.json.
+
+Before the final fit it reports OUT-OF-FOLD figures from stratified k-fold
+cross-validation (--folds, default 10): each fold is predicted by a model fitted on
+the other folds, with exemplars from those folds only, so no question is judged by a
+model that saw it. The in-sample accuracy is printed too, but only for comparison.
+The held-out sets (tests/data/dev_questions.jsonl, parent_questions.jsonl,
+fresh_questions.jsonl and the conversation files) are never used here.
 """
 
 from __future__ import annotations
@@ -47,14 +53,63 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 50)
     return w[:-1], float(w[-1])
 
 
+def margins(v: np.ndarray, inside: np.ndarray, rows: np.ndarray, exemplars: np.ndarray) -> np.ndarray:
+    """topic_margin of `rows` against the exemplars in `exemplars` (a row never matches itself)."""
+    sims = v[rows] @ v[exemplars].T
+    sims[rows[:, None] == exemplars[None, :]] = -np.inf
+    ins, outs = inside[exemplars], ~inside[exemplars]
+    return sims[:, ins].max(axis=1) - sims[:, outs].max(axis=1)
+
+
+def folds_of(y: np.ndarray, k: int, seed: int = 7) -> list[np.ndarray]:
+    """Stratified folds: each holds its share of in-scope and out-of-scope questions."""
+    rng = np.random.default_rng(seed)
+    out: list[list[int]] = [[] for _ in range(k)]
+    for label in (0.0, 1.0):
+        idx = np.flatnonzero(y == label)
+        rng.shuffle(idx)
+        for n, i in enumerate(idx):
+            out[n % k].append(int(i))
+    return [np.array(sorted(f)) for f in out]
+
+
+def out_of_fold(base: np.ndarray, v: np.ndarray, y: np.ndarray, k: int, l2: float) -> np.ndarray:
+    """P(in scope) of every question from a model fitted without its fold."""
+    inside = y == 1.0
+    column = FEATURES.index("topic_margin")
+    p = np.zeros(len(y))
+    for test in folds_of(y, k):
+        train = np.setdiff1d(np.arange(len(y)), test)
+        x_train, x_test = base[train].copy(), base[test].copy()
+        x_train[:, column] = margins(v, inside, train, train)
+        x_test[:, column] = margins(v, inside, test, train)
+        w, b = fit_logistic(x_train, y[train], l2=l2)
+        p[test] = 1.0 / (1.0 + np.exp(-(x_test @ w + b)))
+    return p
+
+
+def report(p: np.ndarray, y: np.ndarray, answer: float, tentative: float) -> str:
+    ins, outs = y == 1.0, y == 0.0
+    lines = [
+        f"  accuracy at {answer}:               {np.mean((p >= answer) == ins):.3f}",
+        f"  in scope refused (p < {tentative}):     {np.mean(p[ins] < tentative):.3f}  ({int(np.sum(p[ins] < tentative))}/{int(ins.sum())})",
+        f"  in scope tentative:                {np.mean((p[ins] >= tentative) & (p[ins] < answer)):.3f}",
+        f"  out of scope refused:              {np.mean(p[outs] < tentative):.3f}  ({int(np.sum(p[outs] < tentative))}/{int(outs.sum())})",
+        f"  out of scope answered confidently: {np.mean(p[outs] >= answer):.3f}",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", type=Path, default=[ROOT / "tests" / "data" / "calibration_questions.jsonl"])
     parser.add_argument("--config", default=str(ROOT / "config.toml"))
     parser.add_argument("--l2", type=float, default=0.1)
+    parser.add_argument("--folds", type=int, default=10)
     args = parser.parse_args()
 
-    service = Service.from_config(load_config(args.config))
+    config = load_config(args.config)
+    service = Service.from_config(config)
     rows, labels, names, vectors = [], [], [], []
     for file in args.files:
         for item in load_questions(file):
@@ -70,10 +125,16 @@ def main() -> int:
         row["topic_margin"] = float(sims[n, inside].max() - sims[n, ~inside].max())
     rows = [[row.get(f, 0.0) for f in FEATURES] for row in rows]
     x, y = np.array(rows), np.array(labels)
+    answer, tentative = config.retrieval.abstain_threshold, config.retrieval.tentative_threshold
+    oof = out_of_fold(x, v, y, args.folds, args.l2)
+    print(f"out-of-fold ({args.folds}-fold, stratified), thresholds answer {answer} / tentative {tentative}:")
+    print(report(oof, y, answer, tentative))
+    for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
+        print(f"    tentative {t:.2f}: in scope refused {np.mean(oof[y == 1] < t):.3f}, out of scope refused {np.mean(oof[y == 0] < t):.3f}")
     weights, bias = fit_logistic(x, y, l2=args.l2)
     p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
     wrong = [(n, round(float(q), 3)) for n, q, t in zip(names, p, y) if (q >= 0.5) != bool(t)]
-    print(f"{len(y)} questions ({int(y.sum())} in scope); training accuracy {1 - len(wrong) / len(y):.3f}")
+    print(f"{len(y)} questions ({int(y.sum())} in scope); in-sample accuracy {1 - len(wrong) / len(y):.3f} (for comparison only)")
     for name, prob in wrong:
         print(f"  misjudged: {name} p={prob}")
     print("weights:", {f: round(float(w), 3) for f, w in zip(FEATURES, weights)}, "bias:", round(bias, 3))

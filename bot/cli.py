@@ -80,11 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=cmd_index_status)
 
     ask = commands.add_parser("ask", help="answer questions from the index", parents=[common])
-    ask.add_argument("question", nargs="*", help="the question (several words are joined)")
+    ask.add_argument("question", nargs="*", help="the question (several words are joined; with --dialog each is one turn)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
     ask.add_argument("--top-k", type=_positive_int, metavar="K", help="ranked passages to return")
     ask.add_argument("--file", type=Path, metavar="PATH", help="questions, one a line")
     ask.add_argument("--region", help="prefer this district's reports (e.g. 涪陵)")
+    ask.add_argument("--dialog", action="store_true", help="the questions are one conversation, in order (follow-ups use the earlier ones)")
     ask.set_defaults(handler=cmd_ask)
 
     evaluate = commands.add_parser("eval", help="measure retrieval and answers on a labelled question file", parents=[common])
@@ -163,8 +164,8 @@ def _questions(args: argparse.Namespace) -> list[str]:
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read questions from {args.file}: {exc}.", hint="Give a UTF-8 text file, one question a line.") from exc
         questions.extend(line.strip() for line in lines if line.strip())
-    if args.question:
-        questions.append(" ".join(args.question))
+    if args.question:  # with --dialog each argument is one turn; else the words are one question
+        questions.extend(args.question) if getattr(args, "dialog", False) else questions.append(" ".join(args.question))
     if not questions:
         raise UsageError("no question given.", hint='Try: python -m bot ask "课后服务怎么收费?"')
     return questions
@@ -174,8 +175,10 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
     """Answer each question, as text or as JSON lines."""
     questions = _questions(args)
     service = _service(config)
+    state = None
     for question in questions:
-        answer = service.ask(question, top_k=args.top_k, region=args.region)
+        answer = service.ask(question, top_k=args.top_k, region=args.region, state=state)
+        state = answer.state if args.dialog else None
         if args.json:
             print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
         else:
@@ -188,6 +191,9 @@ def answer_json(answer) -> dict:
     return {
         "question": answer.question,
         "abstained": answer.abstained,
+        "tentative": answer.tentative,
+        "asked_region": answer.asked_region,
+        "searched": answer.effective_question,
         "answer": answer.text,
         "passages": [
             {
@@ -203,19 +209,33 @@ def answer_json(answer) -> dict:
 
 
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
-    """Score the bot on a labelled question file."""
+    """Score the bot on a labelled file of questions and/or conversations."""
     from bot.answering.evaluate import evaluate, load_questions
+    from bot.answering.evaluate_dialogs import evaluate_dialogs, load_dialogs
 
-    questions = load_questions(args.file)
-    report = evaluate(_service(config), questions, k=args.top_k)
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.describe())
+    questions = load_questions(args.file, allow_empty=True)
+    dialogs = load_dialogs(args.file)
+    if not questions and not dialogs:
+        raise UsageError(f"{args.file} holds no questions or conversations.")
+    service = _service(config)
+    reports = []
+    if questions:
+        reports.append(("questions", evaluate(service, questions, k=args.top_k)))
+    if dialogs:
+        reports.append(("conversations", evaluate_dialogs(service, dialogs, k=args.top_k)))
+    if args.json:
+        data = {name: report.as_dict() for name, report in reports}
+        print(json.dumps(data if len(data) > 1 else next(iter(data.values())), ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(report.describe() for _, report in reports))
     return 0
 
 
 def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     """A terminal conversation over the same answers as the Telegram bot."""
     service = _service(config)
-    print("双减问答助手 — 请输入您的问题(例如:课后服务怎么收费?),输入 q 退出。")
+    print("双减问答助手 — 请输入您的问题(例如:课后服务怎么收费?),可以接着追问(如“那涪陵呢”),输入 new 重新开始,输入 q 退出。")
+    state = None
     while True:
         try:
             question = input("\n您的问题> ").strip()
@@ -224,8 +244,14 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
             return 0
         if question.lower() in {"q", "quit", "exit", "退出"}:
             return 0
+        if question.lower() in {"new", "/start", "重新开始"}:
+            state = None
+            print("好的,我们重新开始。")
+            continue
         if question:
-            print(service.ask(question).text, flush=True)
+            answer = service.ask(question, state=state)
+            state = answer.state
+            print(answer.text, flush=True)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:

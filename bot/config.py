@@ -57,6 +57,7 @@ class RetrievalSettings:
     dedup_threshold: float = 0.85
     abstain_threshold: float = 0.5
     faq_threshold: float = 0.9
+    tentative_threshold: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class ConversationSettings:
+    ttl_minutes: float = 30.0  # how long a chat's last question completes the next one
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path  # the config file itself
     corpus: CorpusSettings
@@ -130,6 +136,7 @@ class Config:
     hotlines: tuple[Hotline, ...]
     ocr: OcrSettings = field(default_factory=OcrSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
 
 
 class _Section:
@@ -265,7 +272,13 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         dedup_threshold=r.number("dedup_threshold", float, 0.85, 0.0, 1.0),
         abstain_threshold=r.number("abstain_threshold", float, 0.5, 0.0, 1.0),
         faq_threshold=r.number("faq_threshold", float, 0.9, 0.0, 1.0),
+        tentative_threshold=r.number("tentative_threshold", float, 0.35, 0.0, 1.0),
     )
+    if retrieval.tentative_threshold > retrieval.abstain_threshold:
+        raise ConfigError(
+            f"retrieval.tentative_threshold ({retrieval.tentative_threshold}) must not exceed "
+            f"retrieval.abstain_threshold ({retrieval.abstain_threshold})."
+        )
     a = _Section(data.get("answer", {}), "answer")
     answer = AnswerSettings(
         max_excerpts=a.number("max_excerpts", int, 2, 0, 10),
@@ -308,6 +321,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         max_pages=o.number("max_pages", int, 200, 1),
         queue=o.number("queue", int, 4, 1, 1000),
     )
+    v = _Section(data.get("conversation", {}), "conversation")
+    conversation = ConversationSettings(ttl_minutes=v.number("ttl_minutes", float, 30.0, 0.1, 7 * 24 * 60))
     return Config(
         console=_console(_Section(data.get("console", {}), "console")),
         path=file,
@@ -320,6 +335,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         storage=storage,
         hotlines=_hotlines(root.get("hotlines", list, [])),
         ocr=ocr,
+        conversation=conversation,
     )
 
 

@@ -131,6 +131,18 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class DialogState:
+    """What one chat (one user in a group) remembers of its last question, to complete
+    an elliptical next message ("那涪陵呢", "收费呢"). Never the retrieved passages."""
+
+    topic: str  # the last question as searched, without its place (normalised Simplified)
+    place: str = ""  # the place it was about, as the parent wrote it ("涪陵")
+    subject: str = ""  # what it was about (课后服务, 作业, 校外培训 …), when recognised
+    ts: float = 0.0  # when it was asked (seconds since the epoch)
+    script: Script = "simplified"  # the script the parent writes in (kept for "那涪陵呢")
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the bot says to one question. Rendered as text (CLI) or HTML (Telegram)."""
 
@@ -146,3 +158,9 @@ class Answer:
     notice: str = ""  # "this is one district's rule; confirm locally"
     text: str = ""  # the full plain-text reply
     extra_excerpts: tuple[Quote, ...] = field(default=())  # for "more" paging
+    tentative: bool = False  # related passages, but none may answer exactly
+    asked_region: str | None = None  # the place the parent named or chose, as recognised
+    scope_note: str = ""  # first sentence about that place ("泸州市的报告没有提到…")
+    remedy: bool = False  # a "what do I do" question: channels lead
+    effective_question: str = ""  # what was searched (a follow-up completed from the chat)
+    state: DialogState | None = None  # what the chat remembers after this answer

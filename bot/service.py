@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -17,9 +18,13 @@ import numpy as np
 from bot.answering.compose import AnswerComposer, AnswerStyle
 from bot.answering.confidence import Calibration, features, load_calibration
 from bot.answering.coverage import TermStatistics
+from bot.answering.decide import Decider, Thresholds, channel_passages
+from bot.answering.dialog import FollowUps, topic_core
 from bot.answering.fusion import FusionWeights, HybridFuser, merge_candidates
 from bot.answering.notice import Notice, NoticeAnswer, asks_about_fees, compare_fees, question_for, read_notice
-from bot.answering.query import Query, QueryAnalyzer
+from bot.answering.places import Gazetteer
+from bot.answering.query import Query, QueryAnalyzer, strip_filler
+from bot.answering.regions import RegionCatalog
 from bot.answering.retrieval import DenseRetriever, KeywordRetriever
 from bot.answering.spelling import HomophoneCorrector
 from bot.config import Config
@@ -33,8 +38,8 @@ from bot.index.store import LoadedIndex, load_index
 from bot.ocr import read_image
 from bot.ocr.engine import OcrEngine, shared_engine
 from bot.ocr.images import ImageLimits
-from bot.records import Answer, Hit
-from bot.text import to_script
+from bot.records import Answer, DialogState, Hit
+from bot.text import detect_script, normalize, to_script, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,8 @@ class Pipeline:
     fuser: HybridFuser
     composer: AnswerComposer
     stats: TermStatistics
+    decider: Decider
+    followups: FollowUps
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class Service:
         self.calibration = calibration or load_calibration(embedder.model_id)
         self.hotlines = config.hotlines
         self._rebuild_lock = threading.Lock()
+        self.gazetteer = Gazetteer(common=index.tokenizer.frequency)  # read once, kept across reloads
         self.pipeline = self._pipeline(index)
 
     @classmethod
@@ -113,9 +121,13 @@ class Service:
         terms = load_terms(cfg.corpus.terms)
         regions = sorted({p.region for p in index.ordered if p.kind == "report" and p.region})
         stats = TermStatistics(index.ordered)
+        catalog = RegionCatalog.from_reports(self.gazetteer, load_metadata(cfg.corpus.metadata).values(), regions)
+        analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index), catalog=catalog)
+        composer = AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts))
+        thresholds = Thresholds(cfg.retrieval.abstain_threshold, cfg.retrieval.tentative_threshold)
         return Pipeline(
             index=index,
-            analyzer=QueryAnalyzer(terms, index.tokenizer, regions, _aliases(cfg), _corrector(terms, index)),
+            analyzer=analyzer,
             dense=DenseRetriever(index, self.embedder, top_k=cfg.retrieval.candidates),
             keyword=KeywordRetriever(index, top_k=cfg.retrieval.candidates),
             fuser=HybridFuser(
@@ -124,37 +136,53 @@ class Service:
                 region_boost=cfg.retrieval.region_boost,
                 dedup_threshold=cfg.retrieval.dedup_threshold,
             ),
-            composer=AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts)),
+            composer=composer,
             stats=stats,
+            decider=Decider(composer, self.calibration, stats, catalog, channel_passages(index.ordered), thresholds, cfg.retrieval.region_boost, _region_texts(index)),
+            followups=FollowUps(lambda text: catalog.scope(text), ttl=cfg.conversation.ttl_minutes * 60),
         )
 
     def regions(self) -> list[str]:
         """Districts the reports come from, for the parent's /region choice."""
         return sorted({p.region for p in self.pipeline.index.ordered if p.kind == "report" and p.region})
 
-    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None) -> Answer:
-        """Answer one question: quote the reports, or say honestly that they don't cover it."""
+    def ask(
+        self, question: str, *, region: str | None = None, top_k: int | None = None, state: DialogState | None = None, now: float | None = None
+    ) -> Answer:
+        """Answer one message: quote the reports, or say honestly that they don't cover it.
+
+        `state` is what the chat remembers of its last question: an elliptical message
+        ("那涪陵呢") is completed from it. The answer carries the state to keep next."""
         p = self.pipeline  # one consistent snapshot even if a rebuild swaps it meanwhile
         k = top_k or self.config.retrieval.top_k
-        ranking = self._rank(p, question, region, k)
+        now = time.time() if now is None else now
+        completion = p.followups.complete(strip_filler(normalize(question)), state, now)
+        searched = completion.text if completion.borrowed else question
+        script = _script(question, p.followups.fresh(state, now))
+        ranking = self._rank(p, searched, region, k, script=script)
         query, reports = ranking.query, ranking.reports
         if not query.text:
-            return p.composer.greet(query)
-        confidence = self.calibration.probability(ranking.features)
+            answer = p.composer.greet(query)
+            return replace(answer, question=question, state=p.followups.fresh(state, now))
         ranked = tuple(reports[:k])
         faq = self._faq_match(ranking.dense)
-        if faq is not None:
-            return p.composer.from_faq(query, faq.passage, ranked, confidence)
-        if not reports or confidence < self.config.retrieval.abstain_threshold:
-            return p.composer.abstain(query, ranked, confidence)
-        return p.composer.compose(query, reports, confidence, top_k=k)
+        if query.scope.named and not topic_core(query.topic):
+            answer = p.decider.place_only(query)
+        elif faq is not None:
+            answer = p.composer.from_faq(query, faq.passage, ranked, self.calibration.probability(ranking.features))
+        else:
+            answer = p.decider.answer(query, reports, ranking.dense, ranking.features, k)
+        remembered = replace(p.followups.remember(completion, query.topic, now), script=query.script)
+        return replace(answer, question=question, effective_question=query.text, state=remembered)
 
     def explain(self, question: str, *, region: str | None = None) -> Ranking:
         """The analysed question, both rankings and the calibration features (for tuning)."""
         return self._rank(self.pipeline, question, region, self.config.retrieval.top_k)
 
-    def _rank(self, p: Pipeline, question: str, region: str | None, k: int) -> Ranking:
+    def _rank(self, p: Pipeline, question: str, region: str | None, k: int, script: str | None = None) -> Ranking:
         query = p.analyzer.analyze(question, region=region)
+        if script and script != query.script:
+            query = replace(query, script=script)  # a completed follow-up keeps the parent's script
         if not query.text:
             return Ranking(query, [], [], [], {})
         vector = p.dense.embed(query)
@@ -245,6 +273,17 @@ def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
     return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered), index.tokenizer.frequency)
 
 
-def _aliases(config: Config) -> dict[str, tuple[str, ...]]:
-    """Region aliases admins wrote in corpus/documents.toml (region name → aliases)."""
-    return {meta.region: meta.aliases for meta in load_metadata(config.corpus.metadata).values()}
+def _script(question: str, state: DialogState | None) -> str:
+    """The message's script; one written the same in both ("那涪陵呢") keeps the conversation's."""
+    if state is not None and to_simplified(question) == question == to_traditional(question):
+        return state.script
+    return detect_script(question)
+
+
+def _region_texts(index: LoadedIndex) -> dict[str, str]:
+    """Each region's report passages as one search text (for words only other reports have)."""
+    texts: dict[str, list[str]] = {}
+    for p in index.ordered:
+        if p.kind == "report":
+            texts.setdefault(p.region, []).append(p.search_text)
+    return {region: "\n".join(parts) for region, parts in texts.items()}

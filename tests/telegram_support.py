@@ -47,8 +47,10 @@ class CachedService:
         self.asked: list[tuple[str, str | None]] = []
         self.notices: list[tuple[str, str, str | None]] = []  # (notice kind, caption, region) of photos answered
 
-    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None) -> Answer:
+    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None, state=None, now=None) -> Answer:  # noqa: ANN001
         self.asked.append((question, region))
+        if state is not None or now is not None:  # a follow-up depends on its chat: not memoised
+            return self.service.ask(question, region=region, top_k=top_k, state=state, now=now)
         return _cached_ask(self.service, question, region, top_k)
 
     def regions(self) -> list[str]:

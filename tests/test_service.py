@@ -59,7 +59,11 @@ def test_no_invented_numbers(shipped_service: Service) -> None:
 
 def test_region_in_the_question_prefers_that_district(shipped_service: Service) -> None:
     assert shipped_service.ask("云阳课后服务参与率多少").quotes[0].passage.region == "重庆市云阳县"
-    assert shipped_service.ask("课后服务参与率多少", region="泸州").hits[0].passage.region == "四川省泸州市"
+    chosen = shipped_service.ask("课后服务有多少学生参加", region="泸州")  # the parent's /region choice
+    assert chosen.asked_region == "四川省泸州市" and chosen.quotes[0].passage.region == "四川省泸州市"
+    # 泸州's report gives no participation rate: said so first, then another district's, labelled.
+    rate = shipped_service.ask("课后服务参与率多少", region="泸州")
+    assert rate.scope_note.startswith("泸州市的报告没有提到") and rate.quotes[0].passage.region != "四川省泸州市"
 
 
 def test_greeting_alone_gets_a_short_reply_not_passages(shipped_service: Service) -> None:
@@ -109,7 +113,7 @@ def test_ask_json_prints_one_object_per_question(shipped_config: Path, tmp_path:
     assert [r["question"] for r in records] == ["托管费按什么标准收", "今天星期几"]
     assert [r["abstained"] for r in records] == [False, True]
     for r in records:
-        assert set(r) == {"question", "abstained", "answer", "passages"}
+        assert set(r) == {"question", "abstained", "tentative", "asked_region", "searched", "answer", "passages"}
         assert len(r["passages"]) == 2
         assert set(r["passages"][0]) == {"doc", "title", "region", "text", "score"}
 

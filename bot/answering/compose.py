@@ -1,38 +1,37 @@
 """Extractive answers: quote the sentence that answers, cite it, never invent.
 
-The reply leads with the best sentence(s) of the best passage (for a fee question,
-the one with the figure), then its source, then a few supporting excerpts, a note
-that rules differ by district, and a hotline. Everything is in the parent's script.
+A reply is one of three: a confident answer (the sentence that answers, its source,
+a few supporting excerpts, the "rules differ" notice, a hotline); a tentative one
+("报告里没有直接回答这个问题,最接近的内容是…" before the same quotes); or a refusal
+with the hotline directory. A "what do I do" question leads with the channel: the
+district's reporting channel from its report, then the configured hotlines, then the
+rule that applies. A note about the place the parent asked about (`decide.py`) comes
+first when there is one. Everything is in the parent's script.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answering.coverage import TermStatistics
+from bot.answering.leads import LeadPicker, split_sentences
 from bot.answering.query import Query
 from bot.records import Answer, Hit, Hotline, Passage, Quote, Script, format_citation
-from bot.text import normalize, to_script
+from bot.text import to_script
 
-_SENTENCE = re.compile(r"[^。！？!?；;]*(?:[。！？!?；;]+[”’」』)]?|$)")
-_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|%|％|万|亿|个|所|次|项|名|人|家|天|小时|分钟|课时|学期|月|年|份|块|门|件|余)|[一二三四五六七八九十两]+(?:个月|小时|元)")
-_HOTLINE = re.compile(r"电话|热线|举报|投诉|信箱|监督|回复")
+__all__ = ["AnswerComposer", "AnswerStyle", "split_sentences"]
 
 NOT_COVERED = "抱歉,现有的区县“双减”报告里没有找到与这个问题直接相关的内容,我不想凭空回答。您可以换个说法再问,或联系下面的热线和当地教育部门。"
+TENTATIVE = "报告里没有直接回答这个问题,最接近的内容是:"
+REMEDY_HEAD = "可以通过这些渠道反映:"
+REMEDY_NONE = "报告里没有讲到这种情况的处理办法,可以通过下面的热线反映:"
+RULE_HEAD = "相关规定:"
 GREETING = "您好!我根据各区县“双减”工作报告回答家长的问题。请直接写下您的问题,例如:课后服务怎么收费?作业太多找谁反映?周末还能补课吗?"
 NOTICE = "说明:以上内容摘自{region}的报告,各地规定不尽相同,具体请以当地教育局的规定为准。"
 FAQ_NOTICE = "说明:以上是{author}的答复,各地规定不尽相同,具体请以当地教育局的规定为准。"
 HOTLINE_HEAD = "咨询和投诉渠道:"
 MORE_HEAD = "相关摘录:"
-
-# The lead sentence is sought in this many top passages; a runner-up's sentence must
-# score this much better (per rank) to lead, so ranking still decides ties.
-LEAD_CANDIDATES = 2
-RUNNER_UP_DISCOUNT = 0.8
-# Added to a sentence holding what the question asks for: a figure, or a complaint channel.
-INTENT_BONUS = 2.0
 
 
 @dataclass(frozen=True)
@@ -41,117 +40,115 @@ class AnswerStyle:
     max_excerpts: int = 2
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences ending in 。！？ or ；, closing quotes kept with their sentence."""
-    return [s for s in (m.group(0) for m in _SENTENCE.finditer(text)) if s.strip()]
-
-
 class AnswerComposer:
-    """Builds an `Answer` from ranked hits, or an honest abstention."""
+    """Builds an `Answer` from ranked hits: confident, tentative, a remedy, or a refusal."""
 
     def __init__(self, stats: TermStatistics, hotlines: Sequence[Hotline], style: AnswerStyle | None = None) -> None:
         self.stats = stats
         self.hotlines = tuple(hotlines)
         self.style = style or AnswerStyle()
+        self.leads = LeadPicker(stats, self.style.max_lead_sentences)
 
     def greet(self, query: Query) -> Answer:
         """A greeting or an empty message: invite the question, with examples."""
         message = to_script(GREETING, query.script)
         return Answer(query.original, True, query.script, message=message, text=message)
 
-    def abstain(self, query: Query, hits: Sequence[Hit], confidence: float) -> Answer:
-        """"Not covered", with the hotline directory; the ranked passages still travel along."""
-        hotlines = self._hotlines(query, None, everything=True)
-        message = to_script(NOT_COVERED, query.script)
+    def message(self, query: Query, text: str) -> Answer:
+        """A reply of our own that quotes nothing (an invitation to say more)."""
+        message = to_script(text, query.script)
+        return self._answer(query, True, message=message, text=message)
+
+    def abstain(self, query: Query, hits: Sequence[Hit], confidence: float, note: str = "") -> Answer:
+        """"Not covered", with the hotline directory; the ranked passages still travel along.
+        A "what do I do" question gets the hotlines first."""
+        hotlines = self._hotlines(None, everything=True)
+        base = REMEDY_NONE if query.intent.value == "remedy" else NOT_COVERED
+        message = to_script("".join(x for x in (note, base) if x), query.script)
         text = "\n\n".join([message, self._hotline_text(hotlines, query.script)])
-        return Answer(query.original, True, query.script, message=message, hits=tuple(hits), hotlines=hotlines, confidence=confidence, text=text)
+        return self._answer(query, True, message=message, hits=hits, hotlines=hotlines, confidence=confidence, text=text, note=note)
 
     def from_faq(self, query: Query, faq: Passage, hits: Sequence[Hit], confidence: float) -> Answer:
         """A staff FAQ entry matched: its answer verbatim, attributed to its author and date."""
         author = ", ".join(x for x in (faq.author, faq.date) if x)
         message = to_script(faq.answer, query.script)
         notice = to_script(FAQ_NOTICE.format(author=faq.author or "学校"), query.script)
-        hotlines = self._hotlines(query, faq.region, everything=query.wants_hotline)
+        hotlines = self._hotlines(faq.region, everything=query.wants_hotline)
         lines = [message, f"——{to_script(author, query.script)}" if author else "", notice, self._hotline_text(hotlines, query.script)]
         text = "\n\n".join(x for x in lines if x)
-        return Answer(query.original, False, query.script, message=message, hits=tuple(hits), hotlines=hotlines, confidence=confidence, faq=faq, notice=notice, text=text)
+        return self._answer(query, False, message=message, hits=hits, hotlines=hotlines, confidence=confidence, faq=faq, notice=notice, text=text)
 
-    def compose(self, query: Query, hits: Sequence[Hit], confidence: float, top_k: int = 3) -> Answer:
+    def compose(
+        self, query: Query, hits: Sequence[Hit], confidence: float, top_k: int = 3, *, note: str = "", tentative: bool = False, prefer: Sequence[str] = ()
+    ) -> Answer:
         """Lead with the sentence(s) that answer, then supporting excerpts.
 
-        The lead comes from the best passage, or from the runner-up when one of its
-        sentences answers clearly better (the figure a fee question asks for, the
-        channel a complaint question asks for). `hits` may run longer than `top_k`:
-        the extra ones become "more" excerpts.
-        """
-        runs = [self._best_run(query, h.passage, self.style.max_lead_sentences) for h in hits[:LEAD_CANDIDATES]]
-        weighted = [score * RUNNER_UP_DISCOUNT**n for n, (_, score, _) in enumerate(runs)]
-        # The district the parent named leads when it has a candidate; then a question that
-        # asks for a figure or a channel is led by a sentence that gives one, unless that
-        # sentence is clearly off the question.
-        eligible = [n for n in range(len(runs)) if hits[n].passage.region in query.regions] or list(range(len(runs)))
-        best = max(weighted[n] for n in eligible)
-        eligible = [n for n in eligible if runs[n][2] and weighted[n] >= 0.5 * best] or eligible
-        pick = max(eligible, key=lambda n: (weighted[n], -n))
+        `hits` may run longer than `top_k`: the extra ones become "more" excerpts. `note`
+        (about the place asked about) comes first; a tentative answer says it may not
+        answer exactly."""
+        pick, lead_run = self.leads.pick(query, hits, prefer)
         best = hits[pick].passage
-        lead = Quote(_display(runs[pick][0], best, query.script), best, _citation(best, query.script))
+        lead = Quote(_display(lead_run.text, best, query.script), best, _citation(best, query.script))
         others = [h for n, h in enumerate(hits) if n != pick]
-        shown = [
-            Quote(self._excerpt(query, h.passage), h.passage, _citation(h.passage, query.script))
-            for h in others[: self.style.max_excerpts]
-        ]
-        extra = tuple(
-            Quote(_display(h.passage.text, h.passage, query.script), h.passage, _citation(h.passage, query.script))
-            for h in others[self.style.max_excerpts :]
-        )
+        shown = [self._quote(query, h.passage) for h in others[: self.style.max_excerpts]]
+        extra = tuple(Quote(_display(h.passage.text, h.passage, query.script), h.passage, _citation(h.passage, query.script)) for h in others[self.style.max_excerpts :])
+        head = "".join(x for x in (note, TENTATIVE if tentative else "") if x)
+        message = to_script(head, query.script) if head else ""
         notice = to_script(NOTICE.format(region=best.region), query.script)
-        hotlines = self._hotlines(query, best.region, everything=query.wants_hotline)
-        parts = [f"{lead.text}\n——{lead.citation}"]
+        hotlines = self._hotlines(best.region, everything=query.wants_hotline)
+        parts = [message] if message else []
+        parts.append(f"{lead.text}\n——{lead.citation}")
         if shown:
             parts.append(to_script(MORE_HEAD, query.script) + "\n" + "\n".join(f"• {q.text}\n  ——{q.citation}" for q in shown))
         parts += [notice, self._hotline_text(hotlines, query.script)]
+        return self._answer(
+            query, False, message=message, quotes=(lead, *shown), hits=hits[:top_k], hotlines=hotlines, confidence=confidence,
+            notice=notice, text="\n\n".join(p for p in parts if p), extra_excerpts=extra, tentative=tentative, note=note,
+        )
+
+    def remedy(
+        self, query: Query, hits: Sequence[Hit], confidence: float, channel: tuple[Passage, str] | None, top_k: int = 3, *, note: str = "", tentative: bool = False
+    ) -> Answer:
+        """"What do I do": the report's channel, the hotlines, then the rule that applies."""
+        script = query.script
+        hotlines = self._hotlines(channel[0].region if channel else None, everything=True)
+        quotes: list[Quote] = []
+        if channel is not None:
+            quotes.append(Quote(_display(channel[1], channel[0], script), channel[0], _citation(channel[0], script)))
+        rule_hits = [h for h in hits if channel is None or h.passage.id != channel[0].id] or list(hits)
+        if rule_hits:
+            pick, run = self.leads.pick(query, rule_hits)
+            passage = rule_hits[pick].passage
+            if not quotes or run.text not in quotes[0].text:
+                quotes.append(Quote(_display(run.text, passage, script), passage, _citation(passage, script)))
+        message = to_script(note + REMEDY_HEAD, script)
+        parts = [message]
+        if channel is not None:
+            parts.append(f"{quotes[0].text}\n——{quotes[0].citation}")
+        parts.append(self._hotline_text(hotlines, script))
+        rules = quotes[1:] if channel is not None else quotes
+        if rules:
+            head = TENTATIVE if tentative else RULE_HEAD
+            parts.append(to_script(head, script) + "\n" + "\n".join(f"• {q.text}\n  ——{q.citation}" for q in rules))
+        region = (quotes[-1].passage.region if quotes else "")
+        notice = to_script(NOTICE.format(region=region), script) if region else ""
+        parts.append(notice)
+        return self._answer(
+            query, False, message=message, quotes=tuple(quotes), hits=hits[:top_k], hotlines=hotlines, confidence=confidence,
+            notice=notice, text="\n\n".join(p for p in parts if p), tentative=tentative, note=note, remedy=True,
+        )
+
+    def _answer(self, query: Query, abstained: bool, *, hits: Sequence[Hit] = (), note: str = "", **fields) -> Answer:
         return Answer(
-            query.original,
-            False,
-            query.script,
-            quotes=(lead, *shown),
-            hits=tuple(hits[:top_k]),
-            hotlines=hotlines,
-            confidence=confidence,
-            notice=notice,
-            text="\n\n".join(parts),
-            extra_excerpts=extra,
+            query.original, abstained, query.script, hits=tuple(hits), asked_region=query.scope.asked or None,
+            scope_note=to_script(note, query.script) if note else "", **fields,
         )
 
-    def _score(self, query: Query, sentence: str) -> tuple[float, bool]:
-        """IDF weight of the question's words (or their official terms) in the sentence, plus an
-        intent bonus; and whether the sentence gives what the question asks for."""
-        body = normalize(sentence)
-        score = sum(
-            self.stats.idf(w) for w in query.words if any(c in body for c in (w, *query.alternatives.get(w, ())))
-        )
-        intent = bool(
-            (query.wants_figure and _FIGURE.search(body)) or (query.wants_hotline and _HOTLINE.search(body))
-        )
-        return score + (INTENT_BONUS if intent else 0.0), intent
+    def _quote(self, query: Query, passage: Passage) -> Quote:
+        text = passage.text if len(passage.text) <= 120 else self.leads.best(query, passage, 2).text
+        return Quote(_display(text, passage, query.script), passage, _citation(passage, query.script))
 
-    def _best_run(self, query: Query, passage: Passage, limit: int) -> tuple[str, float, bool]:
-        """The best sentence (and, when it is short, the one after it), its score, and its intent match."""
-        sentences = split_sentences(passage.text)
-        if not sentences:
-            return passage.text, 0.0, False
-        scores = [self._score(query, s) for s in sentences]
-        i = max(range(len(sentences)), key=lambda n: (scores[n][0], -n))
-        chosen = [sentences[i]]
-        while len(chosen) < limit and i + len(chosen) < len(sentences) and len("".join(chosen)) < 40:
-            chosen.append(sentences[i + len(chosen)])
-        return "".join(chosen).strip(), *scores[i]
-
-    def _excerpt(self, query: Query, passage: Passage) -> str:
-        text = passage.text if len(passage.text) <= 120 else self._best_run(query, passage, 2)[0]
-        return _display(text, passage, query.script)
-
-    def _hotlines(self, query: Query, region: str | None, everything: bool) -> tuple[Hotline, ...]:
+    def _hotlines(self, region: str | None, everything: bool) -> tuple[Hotline, ...]:
         """Hotlines for the passage's region first, then national ones; one line unless asked."""
         local = [h for h in self.hotlines if region and h.region and h.region in region]
         national = [h for h in self.hotlines if h not in local]

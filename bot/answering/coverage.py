@@ -18,6 +18,14 @@ class TermStatistics:
         self.texts = [p.search_text for p in passages if p.kind == "report"] or [""]
         self.total = len(self.texts)
         self._idf: dict[str, float] = {}
+        self._df: dict[str, int] = {}
+
+    def df(self, word: str) -> int:
+        """In how many report passages `word` occurs."""
+        value = self._df.get(word)
+        if value is None:
+            value = self._df[word] = sum(1 for text in self.texts if word in text)
+        return value
 
     def idf(self, word: str) -> float:
         """Rare words weigh more; words the reports never use weigh most."""

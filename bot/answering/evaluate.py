@@ -20,7 +20,7 @@ from bot.text import contains_key
 
 
 class Answerer(Protocol):
-    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None) -> Answer: ...
+    def ask(self, question: str, *, region: str | None = None, top_k: int | None = None, **context) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class EvalReport:
     answers_with_key: int = 0
     abstained_out: int = 0
     abstained_in: int = 0
+    tentative_out: int = 0  # out of scope, answered tentatively (not refused, not confident)
+    tentative_in: int = 0
     misses: list[str] = field(default_factory=list)
 
     def _share(self, n: int, d: int) -> float:
@@ -60,6 +62,8 @@ class EvalReport:
             "answer_contains_key": round(self._share(self.answers_with_key, self.in_scope), 4),
             "out_of_scope_abstention": round(self._share(self.abstained_out, self.out_of_scope), 4),
             "false_abstention": round(self._share(self.abstained_in, self.in_scope), 4),
+            "out_of_scope_not_confident": round(self._share(self.abstained_out + self.tentative_out, self.out_of_scope), 4),
+            "in_scope_tentative": round(self._share(self.tentative_in, self.in_scope), 4),
             "misses": self.misses,
         }
 
@@ -72,6 +76,8 @@ class EvalReport:
             f"answer contains a key:    {d['answer_contains_key']:.3f}",
             f"out-of-scope abstention:  {d['out_of_scope_abstention']:.3f}",
             f"false abstention:         {d['false_abstention']:.3f}",
+            f"out of scope, refused or tentative: {d['out_of_scope_not_confident']:.3f}",
+            f"in scope, tentative:      {d['in_scope_tentative']:.3f}",
         ]
         if self.misses:
             lines.append("misses:")
@@ -79,8 +85,9 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def load_questions(path: Path) -> list[LabelledQuestion]:
-    """Read a labelled question file; a bad line is a UsageError naming the line."""
+def load_questions(path: Path, *, allow_empty: bool = False) -> list[LabelledQuestion]:
+    """Read a labelled question file; a bad line is a UsageError naming the line.
+    Conversation records (with `turns`) are left to `evaluate_dialogs.load_dialogs`."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -91,13 +98,15 @@ def load_questions(path: Path) -> list[LabelledQuestion]:
             continue
         try:
             row = json.loads(line)
+            if isinstance(row, dict) and "turns" in row:
+                continue
             keys = row.get("keys", [])
             if not isinstance(row["q"], str) or not isinstance(keys, list):
                 raise TypeError("`q` must be a string and `keys` a list")
             questions.append(LabelledQuestion(str(row.get("id", n)), row["q"], tuple(map(str, keys)), str(row.get("topic", ""))))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{path}:{n} is not a question record ({exc}).", hint='Each line: {"id": "q1", "q": "…", "keys": ["…"]}') from exc
-    if not questions:
+    if not questions and not allow_empty:
         raise UsageError(f"{path} holds no questions.")
     return questions
 
@@ -111,6 +120,9 @@ def evaluate(answerer: Answerer, questions: Sequence[LabelledQuestion], k: int =
             report.out_of_scope += 1
             if answer.abstained:
                 report.abstained_out += 1
+            elif answer.tentative:
+                report.tentative_out += 1
+                report.misses.append(f"{item.id} {item.q}: answered tentatively, should abstain (confidence {answer.confidence:.2f})")
             else:
                 report.misses.append(f"{item.id} {item.q}: answered, should abstain (confidence {answer.confidence:.2f})")
             continue
@@ -122,6 +134,7 @@ def evaluate(answerer: Answerer, questions: Sequence[LabelledQuestion], k: int =
         has_key = not answer.abstained and contains_key(answer.text, item.keys)
         report.answers_with_key += has_key
         report.abstained_in += answer.abstained
+        report.tentative_in += answer.tentative
         problems = []
         if rank is None:
             problems.append(f"no key in top {k}")

@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.answering.intent import Intent, intent_of
+from bot.answering.places import Gazetteer
+from bot.answering.regions import RegionCatalog, Scope
 from bot.answering.spelling import HomophoneCorrector
 from bot.corpus.terms import Terms
 from bot.records import Script
@@ -43,10 +46,13 @@ class Query:
     words: tuple[str, ...]  # the question's meaningful whole words (for coverage)
     alternatives: dict[str, tuple[str, ...]]  # word -> official terms that say the same
     parts: dict[str, tuple[str, ...]]  # long word -> its shorter parts (在职教师 -> 在职, 教师)
-    regions: tuple[str, ...]  # region display names the question (or the parent) prefers
+    regions: tuple[str, ...]  # report regions that speak for the place asked about (preferred)
     corrections: tuple[tuple[str, str], ...]  # (slip, word) pairs fixed by sound
     wants_figure: bool
     wants_hotline: bool
+    intent: Intent = Intent.FACT  # what the question wants: a channel, a figure, a time, a rule …
+    scope: Scope = Scope()  # the place the question names (or the parent chose) and its reports
+    topic: str = ""  # the question without the place: what is asked about it
 
     @property
     def dense_text(self) -> str:
@@ -65,11 +71,13 @@ class QueryAnalyzer:
         regions: Iterable[str],
         aliases: dict[str, Iterable[str]] | None = None,
         corrector: HomophoneCorrector | None = None,
+        *,
+        catalog: RegionCatalog | None = None,
     ) -> None:
         self.terms = terms
         self.tokenizer = tokenizer
         self.corrector = corrector
-        self.alias_to_regions = _region_aliases(regions, aliases or {})
+        self.catalog = catalog or RegionCatalog.from_names(Gazetteer(common=tokenizer.frequency), regions, aliases)
         self._term_tokens: dict[str, tuple[str, ...]] = {}  # official terms come from a fixed table
 
     def _tokens_of(self, term: str) -> tuple[str, ...]:
@@ -87,7 +95,7 @@ class QueryAnalyzer:
         corrections: tuple[tuple[str, str], ...] = ()
         if self.corrector is not None:
             text, corrections = self.corrector.correct(text, self.tokenizer.spans(text))
-        regions, topic = self.find_regions(text)
+        scope, topic = self.catalog.scope(text, chosen=region)
         matches = self.terms.matches(topic)
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
         core = tuple(self.tokenizer.tokens(topic))
@@ -98,8 +106,6 @@ class QueryAnalyzer:
         }
         parts = {w: tuple(p for p in self.tokenizer.tokens(w) if p != w and len(p) > 1) for w in words if len(w) > 2}
         extra = [tok for term in expansions for tok in self._tokens_of(term)]
-        if region:
-            regions = tuple(dict.fromkeys((*regions, *self.find_regions(normalize(region))[0], region)))
         return Query(
             original=question,
             script=script,
@@ -110,23 +116,14 @@ class QueryAnalyzer:
             words=words,
             alternatives={w: alts for w, alts in alternatives.items() if alts},
             parts={w: ps for w, ps in parts.items() if ps},
-            regions=regions,
+            regions=scope.regions,
             corrections=corrections,
             wants_figure=any(w in text for w in _FIGURE_WORDS),
             wants_hotline=any(w in text for w in _HOTLINE_WORDS) or any(w in expansions for w in ("举报电话",)),
+            intent=intent_of(text),
+            scope=scope,
+            topic=topic,
         )
-
-    def find_regions(self, text: str) -> tuple[tuple[str, ...], str]:
-        """Region display names whose alias occurs in `text` (longest alias wins), and the
-        text without those aliases: the district is a preference, not a search word."""
-        found: list[str] = []
-        for alias in sorted(self.alias_to_regions, key=len, reverse=True):
-            if alias in text:
-                for name in self.alias_to_regions[alias]:
-                    if name not in found:
-                        found.append(name)
-                text = text.replace(alias, " ")
-        return tuple(found), text.strip()
 
 
 def strip_filler(text: str) -> str:
@@ -138,25 +135,3 @@ def strip_filler(text: str) -> str:
         text = _TRAILING.sub("", text)
         text = _PUNCT_EDGES.sub("", text)
     return text
-
-
-_REGION_PART = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:自治州|自治县|省|市|区|县|州|旗)")
-
-
-def _region_aliases(regions: Iterable[str], extra: dict[str, Iterable[str]]) -> dict[str, list[str]]:
-    """Alias → region names: "重庆市涪陵区" gives 重庆市, 重庆, 涪陵区, 涪陵; plus admin aliases."""
-    table: dict[str, list[str]] = {}
-
-    def add(alias: str, name: str) -> None:
-        alias = normalize(alias)
-        if len(alias) >= 2 and name not in table.setdefault(alias, []):
-            table[alias].append(name)
-
-    for name in regions:
-        for part in _REGION_PART.findall(normalize(name)):
-            add(part, name)
-            stem = re.sub(r"(?:自治州|自治县|省|市|区|县|州|旗)$", "", part)
-            add(stem, name)
-        for alias in extra.get(name, ()):
-            add(alias, name)
-    return table

@@ -110,6 +110,13 @@ CREATE TABLE IF NOT EXISTS console_trials (
     confidence REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS console_trials_ts ON console_trials(ts);
+CREATE TABLE IF NOT EXISTS conversations (
+    conv_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('chat', 'reply')),
+    ts REAL NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_ts ON conversations(ts);
 """
 
 
@@ -127,6 +134,7 @@ _PURGE = (
     "DELETE FROM feedback WHERE ts < ?",
     "DELETE FROM faq_proposals WHERE ts < ? AND status IN ('approved', 'rejected')",
     "DELETE FROM console_trials WHERE ts < ?",
+    "DELETE FROM conversations WHERE ts < ?",
 )
 
 
@@ -235,6 +243,10 @@ class Store:
         """A secret for `purpose` (e.g. signing console links), derived from the salt: every
         process sharing the salt (the bot, the console) derives the same one."""
         return hmac.new(self._salt, f"key:{purpose}".encode("utf-8"), hashlib.sha256).digest()
+
+    def pseudonym(self, *parts: object) -> str:
+        """A salted hash of several ids (a chat and a user, a chat and a message)."""
+        return hmac.new(self._salt, "\x1f".join(map(str, parts)).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     @contextmanager
     def _cursor(self) -> Iterator[sqlite3.Connection]:

@@ -30,6 +30,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.records import Answer, Script
 from bot.storage.store import Store, Vote
+from bot.telegram import conversation
 from bot.telegram.render import clean_user_text, excerpt_pages, inline_cards, label, plain, render_answer, render_forwardable
 from bot.telegram.state import Context, answering, blocking, user_script
 from bot.text import detect_script, to_script, to_simplified
@@ -117,6 +118,7 @@ async def start(update: Update, context: Context) -> None:
     script = await user_script(context, update.effective_user)
     examples = "\n".join(f"• {e}" for e in EXAMPLES)
     private = message.chat.type == ChatType.PRIVATE
+    await conversation.forget(context, message)
     await message.reply_text(plain(label(GREETING.format(examples=examples), script)), reply_markup=topics_keyboard(script) if private else None)
 
 
@@ -199,7 +201,8 @@ async def reply_with_answer(update: Update, context: Context, question: str, *, 
     except TelegramError as exc:  # the typing hint is cosmetic
         log.debug("typing action failed: %s", exc)
     settings = await blocking(store.settings, user.id)
-    answer = await answering(context, service.ask, question, region=settings.region)
+    state = None if forwardable else await conversation.state_for(context, message)
+    answer = await answering(context, service.ask, question, region=settings.region, state=state)
     if settings.script != answer.script:
         await blocking(store.set_script, user.id, answer.script)
     if forwardable:
@@ -212,8 +215,8 @@ async def reply_with_answer(update: Update, context: Context, question: str, *, 
     answer_id = secrets.token_urlsafe(9)
     saved = await blocking(store.save_pages, answer_id, pages, answer.script)
     markup = answer_keyboard(answer_id, 0, len(pages), answer.script) if saved else None  # buttons need the saved pages
-    for n, part in enumerate(parts):
-        await message.reply_html(part, reply_markup=markup if n == len(parts) - 1 else None)
+    sent = [await message.reply_html(part, reply_markup=markup if n == len(parts) - 1 else None) for n, part in enumerate(parts)]
+    await conversation.remember(context, message, answer, sent)
     await _log(store, user.id, answer, message.chat.type, settings.region, answer_id if saved else None)
 
 

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.answering.intent import is_channel
 from bot.records import Answer, Hotline, Quote, Script
-from bot.text import to_script
+from bot.text import normalize, to_script
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text
 MAX_CARD_TITLE = 60
@@ -122,9 +123,9 @@ def paginate(blocks: Sequence[Block], limit: int = MAX_MESSAGE, sep: str = "\n\n
 # -- answers ---------------------------------------------------------------------------
 
 
-def _quote_block(quote: Quote, script: Script, lead: bool = False) -> Block:
-    """The quote (the answer itself when `lead`) and its source line."""
-    head = (Span(label("答:", script), "b"), Span(quote.text)) if lead else (Span("• " + quote.text),)
+def _quote_block(quote: Quote, script: Script, lead: bool = False, tentative: bool = False) -> Block:
+    """The quote (the answer itself when `lead`, the closest passage when `tentative`) and its source line."""
+    head = (Span(label("最接近的内容:" if tentative else "答:", script), "b"), Span(quote.text)) if lead else (Span("• " + quote.text),)
     return head + (Span("\n"), Span("——" + quote.citation, "i"))
 
 
@@ -140,24 +141,36 @@ def _hotline_blocks(hotlines: Sequence[Hotline], script: Script) -> list[Block]:
 
 
 def answer_blocks(answer: Answer) -> list[Block]:
-    """The reply body: answer (or message), citation, supporting excerpts, notice, hotlines."""
+    """The reply body: the note about the place and the answer (or message), citation,
+    supporting excerpts, notice, hotlines. A tentative answer is marked ⚠️ and its quote
+    is "the closest" rather than "the answer"; a "what do I do" answer shows the channel
+    and the hotlines before the rule."""
     script = answer.script
     blocks: list[Block] = []
     if answer.faq is not None:
         byline = ", ".join(x for x in (answer.faq.author, answer.faq.date or "") if x)
         blocks.append((Span(label("答:", script), "b"), Span(answer.message)) + ((Span("\n"), Span("——" + label(byline, script), "i")) if byline else ()))
     elif answer.message or not answer.quotes:
-        blocks.append((Span(answer.message or label("抱歉,没有找到答案。", script)),))
+        text = answer.message or label("抱歉,没有找到答案。", script)
+        blocks.append((Span("⚠️ "), Span(text, "b")) if answer.tentative and not answer.remedy else (Span(text),))
+    hotlines = _hotline_blocks(answer.hotlines, script)
     if answer.faq is None and answer.quotes:
-        blocks.append(_quote_block(answer.quotes[0], script, lead=True))
-        if len(answer.quotes) > 1:
-            heading = (Span(label("相关摘录:", script), "b"), Span("\n"))
-            for n, quote in enumerate(answer.quotes[1:]):
-                block = _quote_block(quote, script)
-                blocks.append(heading + block if n == 0 else block)
+        quotes = list(answer.quotes)
+        if answer.remedy:
+            if is_channel(normalize(quotes[0].text)):
+                blocks.append(_quote_block(quotes.pop(0), script))
+            blocks += hotlines
+            hotlines = []
+            heading = label("报告里没有直接回答这个问题,最接近的内容是:" if answer.tentative else "相关规定:", script)
+        else:
+            blocks.append(_quote_block(quotes.pop(0), script, lead=True, tentative=answer.tentative))
+            heading = label("相关摘录:", script)
+        for n, quote in enumerate(quotes):
+            block = _quote_block(quote, script)
+            blocks.append(((Span(heading, "b"), Span("\n")) + block) if n == 0 else block)
     if answer.notice:
         blocks.append((Span(answer.notice, "i"),))
-    return blocks + _hotline_blocks(answer.hotlines, script)
+    return blocks + hotlines
 
 
 def render_answer(answer: Answer) -> list[str]:

@@ -17,10 +17,20 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 # The bar for the development set; our own, more colloquial held-out set
-# (typos, Traditional script, slang) is held to nearly the same bar.
+# (typos, Traditional script, slang) is held to nearly the same bar. Out of scope, a
+# tentative answer ("the reports do not answer this directly; the closest is …") is not
+# a confident one: the share refused outright is held lower, the share not answered
+# confidently at the 0.9 (the dev set has five such questions; one of them,
+# 高考分数线, is answered tentatively with the 中高考 lectures).
 BARS = {
-    "dev_questions.jsonl": {"recall@3": 0.95, "mrr@3": 0.85, "answer_contains_key": 0.90, "out_of_scope_abstention": 0.90, "false_abstention": 0.05},
-    "parent_questions.jsonl": {"recall@3": 0.90, "mrr@3": 0.85, "answer_contains_key": 0.85, "out_of_scope_abstention": 0.90, "false_abstention": 0.06},
+    "dev_questions.jsonl": {
+        "recall@3": 0.95, "mrr@3": 0.85, "answer_contains_key": 0.90, "out_of_scope_abstention": 0.80,
+        "out_of_scope_not_confident": 0.90, "false_abstention": 0.05,
+    },
+    "parent_questions.jsonl": {
+        "recall@3": 0.90, "mrr@3": 0.85, "answer_contains_key": 0.85, "out_of_scope_abstention": 0.90,
+        "out_of_scope_not_confident": 0.90, "false_abstention": 0.06,
+    },
 }
 
 

@@ -230,10 +230,10 @@ class GatedService(CachedService):
         super().__init__(service)
         self.gate = threading.Event()
 
-    def ask(self, question, *, region=None, top_k=None):  # noqa: ANN001, ANN201
+    def ask(self, question, *, region=None, top_k=None, **context):  # noqa: ANN001, ANN003, ANN201
         if question == "慢问题":
             self.gate.wait(30)
-        return super().ask(question, region=region, top_k=top_k)
+        return super().ask(question, region=region, top_k=top_k, **context)
 
 
 async def test_a_slow_question_does_not_stall_other_parents(config, shipped_service) -> None:

@@ -1,0 +1,197 @@
+"""Which of three outcomes a question gets, and what is said first about its place.
+
+One calibrated probability that the reports cover the question decides: at or above
+`threshold` a confident answer, between `tentative` and `threshold` a tentative one,
+below `tentative` a refusal. A confident answer becomes tentative when no candidate
+sentence fits the question's intent (only statistics for a "how much" question).
+
+When the parent named a place (or chose one with /region), the same probability is
+computed over that place's reports alone. If they cover the question, their passage
+leads; if not, the first sentence says so by name ("泸州市的报告没有提到…", "目前没有
+北京市海淀区的报告。") and the closest passage from elsewhere follows, labelled with
+its own district. One district's figure is never presented as another's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.answering.compose import AnswerComposer
+from bot.answering.confidence import Calibration, features
+from bot.answering.coverage import TermStatistics
+from bot.answering.intent import Intent, is_channel
+from bot.answering.query import Query
+from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
+from bot.records import Answer, Hit, Passage
+from bot.text import normalize
+
+# The place's best passage (before its region boost) must score at least this share of
+# the best passage elsewhere to count as covering the question: a fee question whose
+# only local match is about training centres' prepaid fees is not covered locally.
+LOCAL_SHARE = 0.6
+# A question word found in at most this many report passages is specific (双减假, 排名,
+# 耗材): when a passage elsewhere holds more of the question than the place's best one and
+# the place's report lacks such a word, the place is not covered.
+SPECIFIC_DF = 3
+PLACE_PROMPT = "您想了解{place}的哪方面?例如:{place}课后服务怎么收费?{place}的举报电话是多少?"
+ELSEWHERE = "以下是{region}的做法,仅供参考:"
+_PARTICLES = re.compile(r"^(?:的|那|那么|在|还有)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 0.5  # confident at or above
+    tentative: float = 0.35  # tentative at or above (below: refusal)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.tentative <= self.answer <= 1.0:
+            raise ValueError(f"thresholds must satisfy 0 <= tentative <= answer <= 1, got {self.tentative!r} and {self.answer!r}")
+
+
+class Decider:
+    """Turns a ranked question into an `Answer` through the composer."""
+
+    def __init__(
+        self, composer: AnswerComposer, calibration: Calibration, stats: TermStatistics, catalog: RegionCatalog, channels: Sequence[Passage],
+        thresholds: Thresholds | None = None, region_boost: float = 1.0, region_texts: dict[str, str] | None = None,
+    ) -> None:
+        self.composer = composer
+        self.calibration = calibration
+        self.stats = stats
+        self.catalog = catalog
+        self.channels = tuple(channels)
+        self.thresholds = thresholds or Thresholds()
+        self.region_boost = region_boost
+        self.region_texts = region_texts or {}  # region → its reports' search text, for specific words
+
+    def answer(self, query: Query, reports: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], top_k: int) -> Answer:
+        """Confident, tentative or refused; led by the place's own reports when they cover it."""
+        confidence = self.calibration.probability(values)
+        scope = query.scope
+        if not scope.named or not scope.regions:
+            note = self._none_note(query) if scope.named else ""
+            return self._outcome(query, list(reports), confidence, top_k, note=note, label=scope.named)
+        local = [h for h in reports if h.passage.region in scope.regions]
+        local_values = dict(features(query, local, [h for h in dense if h.passage.region in scope.regions], self.stats))
+        local_values["topic_margin"] = values.get("topic_margin", 0.0)
+        local_p = self.calibration.probability(local_values) if local else 0.0
+        if local and self._covers(query, local, reports, local_p):
+            ordered = local + [h for h in reports if h not in local]
+            return self._outcome(query, ordered, max(local_p, confidence), top_k, note=self._covered_note(query), prefer=scope.regions)
+        others = [h for h in reports if h.passage.region not in scope.regions]
+        return self._outcome(query, others or list(reports), confidence, top_k, note=self._uncovered_note(query), label=True)
+
+    def place_only(self, query: Query) -> Answer:
+        """A place and nothing else ("涪陵", "那北京呢" with no earlier question): which reports
+        there are for it, and an invitation to ask about it."""
+        scope = query.scope
+        short = self._short(scope.asked)
+        if scope.relation == NONE or not scope.regions:
+            have = "、".join(self.catalog.places[r].short for r in self.catalog.places)
+            return self.composer.message(query, f"目前没有{scope.asked}的报告;现有{have}的报告。您可以直接提问,我会引用这些报告并注明是哪个地区的做法。")
+        elif scope.relation in (OWN, CONTAINS):
+            first = f"有{self._names(scope.regions)}的报告。"
+        else:
+            first = self._covered_note(query).rstrip(":") + "。"
+        message = first + PLACE_PROMPT.format(place=short)
+        return self.composer.message(query, message)
+
+    def _outcome(self, query: Query, hits: list[Hit], p: float, top_k: int, *, note: str = "", prefer: Sequence[str] = (), label: bool = False) -> Answer:
+        t = self.thresholds
+        if not hits or p < t.tentative:
+            return self.composer.abstain(query, hits[:top_k], p, note=note + ("其他地区的报告里也没有相关内容。" if note and hits else ""))
+        tentative = p < t.answer or not self._fits(query, hits)
+        if query.intent is Intent.REMEDY:
+            channel = self.composer.leads.channel(query, self.channels, prefer=prefer or query.scope.regions)
+            return self.composer.remedy(query, hits, p, channel, top_k, note=note, tentative=tentative)
+        if label:
+            pick, _ = self.composer.leads.pick(query, hits, prefer)
+            note += ELSEWHERE.format(region=hits[pick].passage.region)
+        return self.composer.compose(query, hits, p, top_k, note=note, tentative=tentative, prefer=prefer)
+
+    def _covers(self, query: Query, local: Sequence[Hit], reports: Sequence[Hit], local_p: float) -> bool:
+        """Do the place's own reports answer? (For "what do I do": do they name a channel?)"""
+        if query.intent is Intent.REMEDY and self.composer.leads.channel(query, [p for p in self.channels if p.region in query.scope.regions]):
+            return local_p >= self.thresholds.tentative
+        if not (local_p >= self.thresholds.answer and self._holds_up(local, reports) and self._fits(query, local)):
+            return False
+        others = [h.coverage or 0.0 for h in reports if h not in local]
+        return not (others and max(others) > max(h.coverage or 0.0 for h in local) and self._lacks_specific(query))
+
+    def _lacks_specific(self, query: Query) -> bool:
+        """Does another report hold a specific word of the question that the place's lack?"""
+        texts = [self.region_texts.get(r, "") for r in query.scope.regions]
+        for word in query.words:
+            forms = (word, *query.alternatives.get(word, ()))
+            if 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF and not any(f in t for f in forms for t in texts):
+                return True
+        return False
+
+    def _holds_up(self, local: Sequence[Hit], reports: Sequence[Hit]) -> bool:
+        """Is the place's best passage (without its boost) close to the best one elsewhere?"""
+        mine = {h.passage.id for h in local}
+        elsewhere = max((h.score for h in reports if h.passage.id not in mine), default=0.0)
+        return max(h.score for h in local) / self.region_boost >= LOCAL_SHARE * elsewhere
+
+    def _fits(self, query: Query, hits: Sequence[Hit]) -> bool:
+        """Does one of the lead candidates fit the question's intent?"""
+        if not query.intent.wants_rule:
+            return True
+        _, lead = self.composer.leads.pick(query, hits)
+        return lead.fits
+
+    # -- what is said first about the place -------------------------------------------------
+
+    def _covered_note(self, query: Query) -> str:
+        scope = query.scope
+        if scope.relation == WITHIN:
+            return f"没有{self._short(scope.asked)}单独的报告,以下摘自{scope.container}的报告:"
+        if scope.relation == SIBLING:
+            return f"没有{self._short(scope.asked)}的报告;{scope.container}有{self._names(scope.regions)}的报告:"
+        return ""
+
+    def _uncovered_note(self, query: Query) -> str:
+        scope, topic = query.scope, topic_phrase(query)
+        about = f"“{topic}”" if topic else "这个问题"
+        if scope.relation == OWN:
+            return f"{self._names(scope.regions)}的报告没有提到{about}。"
+        if scope.relation == WITHIN:
+            return f"没有{self._short(scope.asked)}单独的报告,{scope.container}的报告也没有提到{about}。"
+        if scope.relation == CONTAINS:
+            return f"{scope.asked}的{self._names(scope.regions)}的报告都没有提到{about}。"
+        if scope.relation == SIBLING:
+            return f"没有{self._short(scope.asked)}的报告;{scope.container}有{self._names(scope.regions)}的报告,但没有提到{about}。"
+        return self._none_note(query)
+
+    def _none_note(self, query: Query) -> str:
+        if query.scope.relation == NONE or not query.scope.regions:
+            return f"目前没有{query.scope.asked}的报告。"
+        return ""
+
+    def _names(self, regions: Sequence[str]) -> str:
+        return "、".join(self._short(self.catalog.places[r].name) if r in self.catalog.places else r for r in regions)
+
+    def _short(self, name: str) -> str:
+        for region, place in self.catalog.places.items():
+            if place.name == name:
+                return place.short
+        found = self.catalog.gazetteer.places(name)
+        return found[-1][1].short if found and found[-1][1].short else name
+
+
+def topic_phrase(query: Query) -> str:
+    """What was asked about the place, short enough to quote back ("课后服务几点结束")."""
+    text = re.sub(r"[\s,.!?;:、。，！？；：~…]+", "", query.topic)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PARTICLES.sub("", text)
+    return text[:30]
+
+
+def channel_passages(passages: Sequence[Passage]) -> list[Passage]:
+    """Report passages that name a reporting channel (scanned once per index)."""
+    return [p for p in passages if p.kind == "report" and is_channel(normalize(p.text))]
+

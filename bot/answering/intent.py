@@ -1,0 +1,106 @@
+"""What a question wants, and whether a report sentence gives it.
+
+A question asks for a channel ("what do I do": 怎么办, 找谁, 去哪投诉), a figure (how
+much money, what standard), a count (how many, what share), a time (when, how long), a permission (may they, must we), a way (how) or a
+fact. A report sentence is a rule (不得, 不早于, 按…标准, 自愿, 减免 …), a channel
+(举报电话, 信箱, 投诉 …) or a statistic (a count, a share or money spent with no rule
+in it: "99.76%的学校…达标", "投入3.8亿元…").
+
+The answer composer asks `lead_fit(intent, sentence)` for every candidate lead: a
+statistic never leads a how / how much / when / may-they question when another
+sentence states the rule, and a question whose candidates are all statistics gets a
+tentative answer. Scope (who and where a rule is for) is meant to be added here too.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+
+class Intent(enum.Enum):
+    REMEDY = "remedy"  # what do I do, whom do I tell
+    FIGURE = "figure"  # how much money, what standard
+    COUNT = "count"  # how many, what share (a statistic answers it)
+    TIME = "time"  # when, until when, how long
+    PERMISSION = "permission"  # may they, must we, is it allowed
+    HOW = "how"  # how is it done
+    FACT = "fact"  # anything else
+
+    @property
+    def wants_rule(self) -> bool:
+        """Questions a statistic does not answer."""
+        return self in (Intent.FIGURE, Intent.TIME, Intent.PERMISSION, Intent.HOW)
+
+
+_REMEDY = re.compile(
+    r"怎么办|咋办|如何是好|找谁|找哪|向谁|跟谁说|去哪[儿里]?(?:投诉|举报|反映|告)|哪里(?:能|可以)?(?:投诉|举报|反映)"
+    r"|(?:怎么|如何|能不能|可以|能|该|要|想)(?:去)?(?:投诉|举报|反映|维权)|投诉|举报|维权|反映一下|去哪[儿里]?说|找哪个部门"
+    r"|退不[回了出]|不给退|不退钱|要不回|我(?:该|能|可以)(?:做|怎么)"
+)
+_TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|时间")
+_FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱|[收交付]多少|学费|托管费")
+_COUNT = re.compile(r"多少|几[个家所节次门项种]|几成|比例|占比|[^效]率|多不多|高不高|满不满意|满意")
+_PERMISSION = re.compile(r"能不能|可不可以|可以.{0,12}吗|能.{0,12}吗|允许|准不准|是否|会不会|要不要|必须|非得|得.{0,6}吗|算不算|违规|合法|违法")
+_HOW = re.compile(r"怎么|怎样|如何|咋|什么办法|哪些措施|什么措施|什么要求|有什么规定|什么规定")
+
+# A sentence that states a rule or a practice a parent can rely on.
+RULE = re.compile(
+    r"不得|不允许|不准|不能|不早于|不晚于|不超过|不高于|不低于|严禁|禁止|杜绝|叫停|严控|严格|要求|应当|必须|须|按照|按|"
+    r"标准(?!化)|原则|自愿|规定|减免|由家长|收取|收费|免费|无偿|可以|允许|公示|公开|公布|举报|整治|查处|关停|规范|监管|实行|推行|"
+    r"落实|执行|开展|开设|提供|建立|完善|设立|制定|印发|出台|引导|鼓励|探索"
+)
+CHANNEL = re.compile(r"举报电话|举报信箱|投诉举报|监督举报|投诉电话|举报平台|监督平台|热线|信箱|信访")
+# Counts, shares and money: what a statistic is made of.
+_STAT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|余?(?:所|家|个|名|人|项|次|场|门|块|份|件|篇|册|座|元|平方米))|百分点")
+_SPENDING = re.compile(r"投入|经费|预算|资金")
+# What answers "how much does it cost": a rate, a charge, who pays, an exemption.
+_FEE_RULE = re.compile(r"\d+(?:\.\d+)?\s*元\s*/|收取|(?<!预)收费|标准(?!化)|减免|免费|无偿|承担|缴纳|补贴|补助|费用")
+# What answers "when / until when / how long".
+_TIME_EXPR = re.compile(
+    r"\d+\s*[:：点时]|下班|放学|结束时间|开始时间|不早于|不晚于|节假日|休息日|假期|寒暑假|寒假|暑假|周末|每周|每天|每日|学期|小时|分钟|晚上|早上|上午|下午"
+)
+
+
+def intent_of(text: str) -> Intent:
+    """The question's intent (on the normalised Simplified text)."""
+    if _REMEDY.search(text):
+        return Intent.REMEDY
+    if _TIME.search(text):
+        return Intent.TIME
+    if _FIGURE.search(text):
+        return Intent.FIGURE
+    if _COUNT.search(text):
+        return Intent.COUNT
+    if _PERMISSION.search(text):
+        return Intent.PERMISSION
+    if _HOW.search(text):
+        return Intent.HOW
+    return Intent.FACT
+
+
+def is_statistic(sentence: str) -> bool:
+    """A count, a share or money spent, with no rule in it."""
+    if not _STAT_FIGURE.search(sentence):
+        return False
+    if _SPENDING.search(sentence) and re.search(r"\d+(?:\.\d+)?\s*(?:万|亿)?元", sentence):
+        return True
+    return not RULE.search(sentence)
+
+
+def is_channel(sentence: str) -> bool:
+    """Does the sentence name a way to report or complain?"""
+    return bool(CHANNEL.search(sentence))
+
+
+def lead_fit(intent: Intent, sentence: str) -> bool:
+    """May this sentence lead the answer to a question with this intent?"""
+    if intent is Intent.REMEDY:
+        return is_channel(sentence)
+    if intent is Intent.FIGURE:
+        return bool(_FEE_RULE.search(sentence)) and not is_statistic(sentence)
+    if intent is Intent.TIME:
+        return bool(_TIME_EXPR.search(sentence)) and not is_statistic(sentence)
+    if intent.wants_rule:
+        return not is_statistic(sentence)
+    return True

@@ -1,0 +1,87 @@
+"""The issue's conversations, end to end on the shipped reports: districts respected,
+"what do I do" led by a channel, the lead answering the question's intent, three outcomes."""
+
+from __future__ import annotations
+
+from bot.answering.intent import CHANNEL
+from bot.records import Answer
+from bot.service import Service
+from bot.text import normalize
+
+
+def lead(answer: Answer) -> str:
+    return answer.quotes[0].text if answer.quotes else ""
+
+
+def converse(service: Service, *turns: str) -> Answer:
+    state, answer = None, None
+    for n, turn in enumerate(turns):
+        answer = service.ask(turn, state=state, now=1_000_000.0 + 20 * n)
+        state = answer.state
+    assert answer is not None
+    return answer
+
+
+def test_a_district_without_the_rule_is_told_so_and_the_rule_is_labelled(shipped_service: Service) -> None:
+    answer = shipped_service.ask("泸州市课后服务收费标准是多少")
+    assert answer.asked_region == "四川省泸州市"
+    assert answer.scope_note.startswith("泸州市的报告没有提到")
+    assert "某区(匿名)的做法" in answer.scope_note and answer.quotes[0].passage.region == "某区(匿名)"
+    assert "2元/课时" in answer.text and answer.text.startswith(answer.scope_note)
+
+
+def test_a_fee_question_is_never_led_by_spending(shipped_service: Service) -> None:
+    answer = shipped_service.ask("涪陵区课后服务怎么收费")
+    assert "投入" not in lead(answer) and "预收费" not in lead(answer)
+    assert answer.scope_note.startswith("涪陵区的报告没有提到")
+
+
+def test_a_place_without_a_report_is_named(shipped_service: Service) -> None:
+    assert shipped_service.ask("北京海淀区课后服务怎么收费").scope_note.startswith("目前没有北京市海淀区的报告。")
+    sibling = shipped_service.ask("渝北区课后服务怎么收费").scope_note
+    assert sibling.startswith("没有渝北区的报告;重庆市有") and "涪陵区" in sibling and "云阳县" in sibling
+
+
+def test_a_district_whose_report_answers_leads_with_it(shipped_service: Service) -> None:
+    answer = shipped_service.ask("云阳县给老师布置作业有没有指导手册")
+    assert not answer.scope_note and not answer.tentative
+    assert answer.quotes[0].passage.region == "重庆市云阳县" and "指导手册" in lead(answer)
+
+
+def test_follow_ups_swap_the_district_and_the_aspect(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "泸州公布举报电话了吗", "那涪陵呢")
+    assert not answer.abstained and answer.asked_region == "重庆市涪陵区" and "举报电话" in answer.text
+    answer = converse(shipped_service, "云阳县课后服务参与率多少", "家长支持率呢")
+    assert "家长支持率96%" in answer.text
+    alone = shipped_service.ask("家长支持率呢")  # the same words without the conversation
+    assert alone.effective_question != answer.effective_question
+
+
+def test_a_new_question_does_not_inherit_the_district(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "泸州课后服务怎么样", "作业太多找谁反映")
+    assert answer.asked_region is None
+
+
+def test_what_do_i_do_is_led_by_a_channel(shipped_service: Service) -> None:
+    for question in ("孩子每天作业写到半夜,我该怎么办", "发现老师在外面有偿补课怎么办"):
+        answer = shipped_service.ask(question)
+        head = normalize("\n".join(answer.text.splitlines()[:3]))
+        assert answer.remedy and not answer.abstained and CHANNEL.search(head), answer.text[:200]
+        assert "99.76%" not in head
+
+
+def test_a_related_passage_that_may_not_answer_is_tentative(shipped_service: Service) -> None:
+    answer = shipped_service.ask("高考分数线是多少")
+    assert answer.tentative and not answer.abstained
+    assert answer.text.startswith("报告里没有直接回答这个问题")
+
+
+def test_a_place_alone_is_asked_what_about_it(shipped_service: Service) -> None:
+    answer = shipped_service.ask("涪陵")
+    assert answer.abstained and "涪陵区" in answer.text and "课后服务怎么收费" in answer.text
+    assert "目前没有北京市的报告" in shipped_service.ask("北京").text
+
+
+def test_traditional_follow_up_is_answered_in_traditional(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "瀘州有沒有舉報電話", "那涪陵呢")
+    assert answer.script == "traditional" and "舉報電話" in answer.text

@@ -1,0 +1,47 @@
+"""What a question wants, and which sentences may lead its answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, lead_fit
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("孩子每天作业写到半夜,我该怎么办", Intent.REMEDY),
+        ("老师天天让家长在群里批改作业,我能找谁", Intent.REMEDY),
+        ("培训费退不回来", Intent.REMEDY),
+        ("课后服务几点结束", Intent.TIME),
+        ("课后服务怎么收费", Intent.FIGURE),
+        ("培训机构预收费怎么监管", Intent.HOW),
+        ("云阳参加课后服务的学生有多少", Intent.COUNT),
+        ("周末能不能上数学补习班", Intent.PERMISSION),
+        ("双减假是什么", Intent.FACT),
+    ],
+)
+def test_intent(question: str, intent: Intent) -> None:
+    assert intent_of(question) is intent
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["99.76%的学校学生作业时间控制达标,学生作业负担明显减轻。", "投入3.8亿元统筹推进学校标准化建设,十四中涪州中学校区建成投用。"],
+)
+def test_statistics_and_spending_are_statistics(sentence: str) -> None:
+    assert is_statistic(sentence)
+    assert not lead_fit(Intent.FIGURE, sentence) and not lead_fit(Intent.HOW, sentence)
+    assert lead_fit(Intent.FACT, sentence)
+
+
+def test_a_rule_leads_a_fee_question_and_a_time_needs_a_time() -> None:
+    fee = "参加托管服务的学生,按照不高于2元/课时生标准收取课后服务费。"
+    assert not is_statistic(fee) and lead_fit(Intent.FIGURE, fee)
+    assert lead_fit(Intent.TIME, "课后服务的结束时间不早于家长下班时间。")
+    assert not lead_fit(Intent.TIME, "全市379所学校按照“5+2”要求开展了课后服务。")
+
+
+def test_a_channel_is_a_way_to_report_not_any_mention_of_reports() -> None:
+    assert is_channel("设立举报电话,公开举报信箱,鼓励群众监督校外培训行为。")
+    assert not is_channel("我们已经多次接到培训机构退费及教师欠薪问题的举报。")
