@@ -18,12 +18,15 @@ unqualified ("南山区").
 from __future__ import annotations
 
 import importlib.util
+import io
 import logging
 import re
 import threading
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +91,25 @@ def gazetteer_file() -> Path:
     spec = importlib.util.find_spec("jionlp")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("the jionlp package is not installed (pip install jionlp)")
-    return Path(list(spec.submodule_search_locations)[0]) / "dictionary" / "china_location.txt"
+    folder = Path(list(spec.submodule_search_locations)[0]) / "dictionary"
+    # The wheel ships the table zipped; jionlp unzips it beside the zip on its first import.
+    unzipped = folder / "china_location.txt"
+    return unzipped if unzipped.is_file() else folder / "china_location.zip"
+
+
+def _open_table(path: Path) -> IO[str]:
+    """The table as text, from the .txt or straight out of the wheel's .zip."""
+    if path.suffix != ".zip":
+        return open(path, encoding="utf-8")
+    archive = zipfile.ZipFile(path)
+    return io.TextIOWrapper(archive.open("china_location.txt"), encoding="utf-8")
 
 
 def read_divisions(path: Path) -> list[tuple[Place, tuple[str, ...]]]:
-    """(place, its names) for every province, city and county in the table."""
+    """(place, its names) for every province, city and county in the table (.txt or .zip)."""
     out: list[tuple[Place, tuple[str, ...]]] = []
     province = city = ""
-    with open(path, encoding="utf-8") as handle:
+    with _open_table(path) as handle:
         for line in handle:
             depth = len(line) - len(line.lstrip("\t"))
             if depth > 2:

@@ -71,6 +71,20 @@ def test_the_table_is_read_by_depth(tmp_path: Path) -> None:
     assert [p.name for _, p in small.places("泸州江阳区怎么样")] == ["四川省泸州市江阳区"]
 
 
+def test_the_table_is_read_from_the_wheels_zip(tmp_path: Path) -> None:
+    """A fresh install has only china_location.zip (jionlp unzips it on its own first import,
+    which the bot never does): the table is read straight out of the zip."""
+    import zipfile
+
+    from bot.answering.places import gazetteer_file
+
+    with zipfile.ZipFile(tmp_path / "china_location.zip", "w") as archive:
+        archive.writestr("china_location.txt", "四川省\t510000\t四川\n\t泸州市\t510500\t泸州\n\t\t江阳区\t510502\t江阳\n")
+    small = Gazetteer(tmp_path / "china_location.zip")
+    assert [p.name for _, p in small.places("泸州江阳区怎么样")] == ["四川省泸州市江阳区"]
+    assert gazetteer_file().name in ("china_location.txt", "china_location.zip") and gazetteer_file().is_file()
+
+
 def test_a_missing_table_is_logged_and_nothing_is_recognised(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     gazetteer = Gazetteer(tmp_path / "missing.txt")
     assert gazetteer.places("重庆涪陵区") == []
