@@ -153,6 +153,12 @@ class Service:
 
         `state` is what the chat remembers of its last question: an elliptical message
         ("那涪陵呢") is completed from it. The answer carries the state to keep next."""
+        return self.trace(question, region=region, top_k=top_k, state=state, now=now)[0]
+
+    def trace(
+        self, question: str, *, region: str | None = None, top_k: int | None = None, state: DialogState | None = None, now: float | None = None
+    ) -> tuple[Answer, Ranking]:
+        """`ask`, with how the question was searched (the console's retrieval test): one pass."""
         p = self.pipeline  # one consistent snapshot even if a rebuild swaps it meanwhile
         k = top_k or self.config.retrieval.top_k
         now = time.time() if now is None else now
@@ -163,7 +169,7 @@ class Service:
         query, reports = ranking.query, ranking.reports
         if not query.text:
             answer = p.composer.greet(query)
-            return replace(answer, question=question, state=p.followups.fresh(state, now))
+            return replace(answer, question=question, state=p.followups.fresh(state, now)), ranking
         ranked = tuple(reports[:k])
         faq = self._faq_match(ranking.dense)
         if query.scope.named and not topic_core(query.topic):
@@ -173,7 +179,7 @@ class Service:
         else:
             answer = p.decider.answer(query, reports, ranking.dense, ranking.features, k)
         remembered = replace(p.followups.remember(completion, query.topic, now), script=query.script)
-        return replace(answer, question=question, effective_question=query.text, state=remembered)
+        return replace(answer, question=question, effective_question=query.text, state=remembered), ranking
 
     def explain(self, question: str, *, region: str | None = None) -> Ranking:
         """The analysed question, both rankings and the calibration features (for tuning)."""

@@ -162,3 +162,13 @@ def test_no_command_without_a_token_is_a_terminal_chat(shipped_config: Path, mon
 def test_the_guides_example_questions_lead_with_the_rule(shipped_service: Service, question: str, in_lead: str) -> None:
     answer = shipped_service.ask(question)
     assert in_lead in answer.quotes[0].text, answer.text
+
+
+def test_trace_is_ask_with_its_ranking(shipped_service: Service) -> None:
+    """The console's retrieval test shows exactly what parents get, from one pass."""
+    question = "托管费按什么标准收"
+    answer, ranking = shipped_service.trace(question)
+    plain = shipped_service.ask(question)
+    assert answer.text == plain.text and answer.confidence == plain.confidence
+    assert ranking.query.text == answer.effective_question
+    assert [h.passage.id for h in ranking.reports[: len(answer.hits)]] == [h.passage.id for h in answer.hits]

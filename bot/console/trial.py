@@ -1,7 +1,7 @@
 """Try a question (the retrieval test): the production pipeline and config, shown step by
-step. `Service.explain` gives the analysed question, the dense, keyword and fused
-rankings and the calibration features; `Service.ask` gives the answer, rendered by the
-same `render_answer` Telegram uses. Each test is kept (`bot.storage.reports`) to run again.
+step. `Service.trace` runs `Service.ask` once and gives, beside the answer, the analysed
+question, the dense, keyword and fused rankings and the calibration features; the answer
+is rendered by the same `render_answer` Telegram uses. Each test is kept (`bot.storage.reports`) to run again.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from bot.answering.confidence import FEATURES
 from bot.console.auth import console_of, requires
+from bot.records import Answer
 from bot.roles import Role
 from bot.storage import reports
 from bot.telegram.render import clean_user_text, render_answer
@@ -50,8 +51,7 @@ def run(request: Request) -> Response:
 def test_question(console, question: str, region: str | None) -> dict:  # noqa: ANN001 - Console (import cycle)
     """Everything the result panel shows, from the production service."""
     service = console.service
-    ranking = service.explain(question, region=region)
-    answer = service.ask(question, region=region)
+    answer, ranking = service.trace(question, region=region)  # one pass, exactly what parents get
     probability = service.calibration.probability(ranking.features) if ranking.features else 0.0
     return {
         "query": ranking.query,
@@ -64,11 +64,20 @@ def test_question(console, question: str, region: str | None) -> dict:  # noqa: 
         "probability": probability,
         "threshold": service.config.retrieval.abstain_threshold,
         "answer": answer,
-        "kind": "常见问题" if answer.faq is not None else ("未能回答" if answer.abstained else "引用报告"),
+        "kind": outcome(answer),
         "messages": render_answer(answer),  # Telegram HTML: every piece of text escaped by the renderer
         "lead_id": answer.quotes[0].passage.id if answer.quotes else None,
         "plain_lead": html.unescape(answer.quotes[0].text) if answer.quotes else "",
     }
+
+
+def outcome(answer: Answer) -> str:
+    """How the parent was answered, in the console's words."""
+    if answer.faq is not None:
+        return "常见问题"
+    if answer.abstained:
+        return "未能回答"
+    return "不确定,给出最接近的内容" if answer.tentative else "引用报告"
 
 
 def _context(console, question: str, region: str, result: dict | None) -> dict:  # noqa: ANN001

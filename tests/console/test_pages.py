@@ -62,8 +62,10 @@ def test_the_retrieval_test_shows_each_step_and_the_answer_exactly_as_telegram_r
     for feature in ("dense_top", "core_coverage", "core_coverage_top1", "topic_margin"):
         assert feature in page
     assert [t.question for t in reports.recent_trials(shared.store)][:1] == [question]
-    fragment = post(client, "/try", {"q": "高考分数线是多少"}, headers={"HX-Request": "true"}).text
+    fragment = post(client, "/try", {"q": "今年的高考志愿怎么填报"}, headers={"HX-Request": "true"}).text
     assert fragment.lstrip().startswith('<section class="card result">') and "未能回答" in fragment
+    tentative = post(client, "/try", {"q": "高考分数线是多少"}, headers={"HX-Request": "true"}).text
+    assert ("不确定,给出最接近的内容" in tentative) == shared.service.ask("高考分数线是多少").tentative
 
 
 def test_overview_counts_today_the_week_refusals_and_votes(project: ConsoleProject) -> None:
