@@ -89,7 +89,7 @@ def write_config(project: Path, tmp_path: Path, **replace: str) -> Path:
         setting = "path" if key.startswith("var") else "dir"
         text = text.replace(f'{setting} = "{key}"', f'{setting} = "{folder}"')
     for old, new in replace.items():
-        text = text.replace(old, new)
+        text = text.replace(old, new, 1)  # the first occurrence: [telegram.webhook] url comes before [storage] url
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
