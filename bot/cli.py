@@ -126,10 +126,22 @@ def _port(text: str) -> int:
 
 
 def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
-    """Build the index and print a summary."""
+    """Build the index and print a summary (with PostgreSQL: one machine at a time, then published)."""
     from bot.index.build import build_index
 
-    report = build_index(config, progress=not args.no_progress)
+    if config.storage.url:
+        from bot.cluster import IndexCluster
+        from bot.storage.db import PostgresDatabase
+        from bot.storage.migrations import migrate
+
+        db = PostgresDatabase(config.storage.url, max_size=2)
+        try:
+            migrate(db)
+            report = IndexCluster(config, db).rebuild(progress=not args.no_progress)
+        finally:
+            db.close()
+    else:
+        report = build_index(config, progress=not args.no_progress)
     for problem in report.problems():
         print(problem, file=sys.stderr)
     for line in report.scans():
@@ -138,6 +150,8 @@ def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
         f"built {report.build_id}: {report.documents} documents, {report.passages} passages, "
         f"{report.embedded} embeddings computed, {report.reused} reused, {report.seconds:.1f} s"
     )
+    if config.storage.url:
+        print("published in the database: every running instance switches to it")
     return 0
 
 

@@ -198,6 +198,18 @@ class Store:
             self.db.close()
             self.db = None
 
+    @property
+    def salt(self) -> str:
+        """The pseudonym salt (a secret: for the log filter only)."""
+        return self._salt.decode("utf-8")
+
+    def ping(self) -> None:
+        """Raise DatabaseError unless the database answers (for /readyz)."""
+        if self.db is None:
+            raise DatabaseError(f"storage {self.where} is unavailable.")
+        with self.db.transaction() as cur:
+            cur.execute("SELECT 1").fetchone()
+
     def user_hash(self, user_id: int) -> str:
         """The pseudonym stored instead of a Telegram user id."""
         return hmac.new(self._salt, str(user_id).encode("ascii"), hashlib.sha256).hexdigest()[:32]

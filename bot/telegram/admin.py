@@ -129,6 +129,7 @@ async def faq_decide(update: Update, context: Context) -> None:
     if proposal is None:
         await query.answer("这条已经处理过了", show_alert=True)
         return
+    await blocking(context.bot_data.ready()[1].share_files, [config.corpus.faq])  # other instances (PostgreSQL)
     await query.answer("已批准")
     await query.edit_message_text(faq_card(proposal) + f"\n\n✅ 已批准,已写入 {plain(config.corpus.faq.name)},下次 /reindex 后生效。")
 
