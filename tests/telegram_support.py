@@ -68,6 +68,10 @@ class CachedService:
     def share_files(self, paths: list[Path]) -> None:
         self.service.share_files(paths)
 
+    @property
+    def pipeline(self):  # noqa: ANN201 - the real service's (for /readyz)
+        return self.service.pipeline
+
 
 class SpyService(CachedService):
     """The shared real service, counting rebuilds instead of running them.

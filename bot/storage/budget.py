@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from bot.storage.db import Database
 
-_NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 _RESERVE = (
     "UPDATE send_budget SET next_slot = GREATEST(next_slot, paused_until, EXTRACT(EPOCH FROM clock_timestamp())) + ?"
     " WHERE name = 'telegram'"
-    " RETURNING next_slot - ? - EXTRACT(EPOCH FROM clock_timestamp())"
+    " RETURNING next_slot - ?, EXTRACT(EPOCH FROM clock_timestamp())"
 )
 _PAUSE = (
     "UPDATE send_budget SET paused_until = GREATEST(paused_until, EXTRACT(EPOCH FROM clock_timestamp()) + ?)"
@@ -38,9 +37,14 @@ class SharedBudget:
         self.interval = 1.0 / per_second
 
     def reserve(self) -> float:
+        slot, now = self.reserve_slot()
+        return max(0.0, slot - now)
+
+    def reserve_slot(self) -> tuple[float, float]:
+        """(our slot, the database's now), both on the database's clock."""
         with self.db.transaction() as cur:
-            (wait,) = cur.execute(_RESERVE, (self.interval, self.interval)).fetchone()
-        return max(0.0, float(wait))
+            slot, now = cur.execute(_RESERVE, (self.interval, self.interval)).fetchone()
+        return float(slot), float(now)
 
     def pause(self, seconds: float) -> None:
         with self.db.transaction() as cur:

@@ -18,6 +18,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,8 @@ from bot.errors import StorageError
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 1.5  # seconds a SQLite write waits for a lock before giving up (and logging)
-POOL_TIMEOUT = 5.0  # seconds a PostgreSQL call waits for a free pooled connection
+POOL_TIMEOUT = 2.0  # seconds a PostgreSQL call waits for a free pooled connection
+UNREACHABLE_PAUSE = 3.0  # after no connection could be had, calls fail at once for this long
 CONNECT_TIMEOUT = 5  # seconds to open one PostgreSQL connection
 _LITERAL_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?|%")
 
@@ -43,7 +45,7 @@ def adapt(sql: str) -> str:
     """`?` placeholders → psycopg's `%s` (and a literal `%` → `%%`), outside string literals."""
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
-        return "%s" if token == "?" else "%%" if token == "%" else token
+        return "%s" if token == "?" else token.replace("%", "%%")  # psycopg reads % inside literals too
 
     return _LITERAL_OR_MARK.sub(swap, sql)
 
@@ -160,6 +162,8 @@ class PostgresDatabase:
         self.where = describe_url(url)
         self.pool_timeout = pool_timeout
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, _pool_errors())
+        self._pool_timeout_error = _pool_errors()
+        self._down_until = 0.0  # while the server is unreachable, fail fast instead of waiting each time
         self._pool = ConnectionPool(
             url,
             min_size=min_size,
@@ -179,11 +183,19 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self, *, immediate: bool = False) -> Iterator[_PgCursor]:
-        """One pooled connection, one transaction (`immediate` is SQLite's; rows are locked as used here)."""
+        """One pooled connection, one transaction (`immediate` is SQLite's; rows are locked as used here).
+
+        When no connection could be had (the server is down or unreachable), calls fail at
+        once for UNREACHABLE_PAUSE seconds, so a parent's answer is not held up by every
+        storage call waiting in turn; the pool keeps reconnecting in the background."""
+        if time.monotonic() < self._down_until:
+            raise DatabaseError(f"{self.where} is unreachable (reconnecting in the background).")
         try:
             with self._pool.connection() as conn, conn.cursor() as cursor:
                 yield _PgCursor(cursor)
         except self._errors as exc:
+            if isinstance(exc, self._pool_timeout_error):
+                self._down_until = time.monotonic() + UNREACHABLE_PAUSE
             raise DatabaseError(f"{self.where}: {_reason(exc)}.") from exc
 
     def connect(self, *, autocommit: bool = True) -> Any:

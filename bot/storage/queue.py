@@ -97,7 +97,7 @@ class UpdateQueue:
         with self.db.transaction(immediate=True) as cur:
             cur.execute(_GIVE_UP, (now, now, MAX_ATTEMPTS))
             rows = cur.execute(_CLAIM_PG if self.db.kind == "postgres" else _CLAIM_SQLITE, (owner, now + lease, now, limit)).fetchall()
-        return sorted(Claimed(int(r[0]), r[1], int(r[2]), float(r[3])) for r in rows) if rows else []
+        return sorted((Claimed(int(r[0]), r[1], int(r[2]), float(r[3])) for r in rows), key=lambda c: c.update_id)
 
     def renew(self, owner: str, update_ids: Sequence[int], lease: float) -> set[int]:
         """Extend our leases; the ids we still hold (the others were taken over)."""

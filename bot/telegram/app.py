@@ -37,7 +37,7 @@ from bot.telegram import admin, photos, upload
 from bot.telegram import handlers as parents
 from bot.telegram.delivery import AckingProcessor, Deliveries, serve_polling
 from bot.telegram.guard import RateGuard, install_redaction, log_uncaught_exceptions
-from bot.telegram.limiter import MESSAGES_PER_SECOND, Budget, Journal, Limiter
+from bot.telegram.limiter import SLOT_RATE, Budget, Journal, Limiter
 from bot.telegram.render import label
 from bot.telegram.state import CONTEXT_TYPES, BotState, Context, blocking, user_script
 
@@ -102,7 +102,7 @@ def build_application(
     base_url: str | None = None,
     service: object | None = None,
     store: object | None = None,
-    messages_per_second: float = MESSAGES_PER_SECOND,
+    messages_per_second: float = SLOT_RATE,
     journal: Journal | None = None,
     budget: Budget | None = None,
 ) -> Application:
@@ -291,7 +291,7 @@ def run_bot(config: Config, env: Mapping[str, str] | None = None, *, beside: Cal
     webhook = config.telegram.mode == "webhook"
     writable = store.db is not None and not getattr(store.db, "read_only", False)
     queue = UpdateQueue(store.db) if writable and (webhook or shared_db) else None  # type: ignore[arg-type]
-    budget = SharedBudget(store.db, MESSAGES_PER_SECOND) if shared_db else None  # type: ignore[arg-type]
+    budget = SharedBudget(store.db, SLOT_RATE) if shared_db else None  # type: ignore[arg-type]
     app = build_application(config, secrets.token, base_url=secrets.base_url, service=service, store=store, journal=queue, budget=budget)
     worker = None
     if queue is not None:

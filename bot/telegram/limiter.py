@@ -41,7 +41,10 @@ from bot.errors import StorageError
 
 log = logging.getLogger(__name__)
 
-MESSAGES_PER_SECOND = 28  # Telegram allows about 30 a second in all
+MESSAGES_PER_SECOND = 28  # Telegram allows about 30 a second in all; we never send more than this
+# Slots are planned a little wider than 1/28 s: 28 slots then span 1.02 s, so timing jitter of
+# up to 20 ms between senders (threads, instances, the network) never puts 29 in one second.
+SLOT_RATE = MESSAGES_PER_SECOND / 1.02
 GROUP_PER_MINUTE = 20
 COSMETIC = frozenset({"sendChatAction"})  # skipped rather than queued while the budget is busy
 NETWORK_RETRY_DELAYS = (0.5, 1.5, 3.0)  # after a 5xx or a timeout, for calls that deliver content
@@ -77,7 +80,7 @@ class Journal(Protocol):
 class LocalBudget:
     """Slots 1/rate apart on this process's clock."""
 
-    def __init__(self, per_second: float = MESSAGES_PER_SECOND, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_second: float = SLOT_RATE, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1.0 / per_second
         self.clock = clock
         self._next = 0.0
@@ -114,7 +117,7 @@ class Limiter(BaseRateLimiter[int]):
 
     def __init__(
         self,
-        per_second: float = MESSAGES_PER_SECOND,
+        per_second: float = SLOT_RATE,
         *,
         shared: Budget | None = None,
         journal: Journal | None = None,
