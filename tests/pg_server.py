@@ -69,7 +69,8 @@ class PostgresServer:
     def start(cls, port: int | None = None) -> PostgresServer:
         bindir = find_bindir()
         as_postgres = os.geteuid() == 0
-        root = Path(tempfile.mkdtemp(prefix="shuangjian-pg-"))
+        # As root, the postgres user must reach the folder: /tmp, not a private TMPDIR.
+        root = Path(tempfile.mkdtemp(prefix="shuangjian-pg-", dir="/tmp" if as_postgres else None))
         server = cls(bindir, root, port or free_port(), as_postgres)
         if as_postgres:
             shutil.chown(root, "postgres", "postgres")

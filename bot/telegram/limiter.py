@@ -42,11 +42,11 @@ from bot.errors import StorageError
 log = logging.getLogger(__name__)
 
 MESSAGES_PER_SECOND = 28  # Telegram allows about 30 a second in all; we never send more than this
-# Slots are planned a little wider than 1/28 s: 28 slots then span 1.05 s, so timing jitter of
-# up to 50 ms between senders (threads, instances on busy CPUs, the network) never puts 29
+# Slots are planned a little wider than 1/28 s: 28 slots then span 1.1 s, so timing jitter of
+# up to 100 ms between senders (threads, instances on busy CPUs, the network) never puts 29
 # messages in one second. A sender that wakes more than LATE_TOLERANCE after its slot takes a
 # new one (at most MAX_RESLOTS times) rather than bunching up with the senders after it.
-SLOT_RATE = MESSAGES_PER_SECOND / 1.05
+SLOT_RATE = MESSAGES_PER_SECOND / 1.1
 LATE_TOLERANCE = 0.025
 MAX_RESLOTS = 3
 GROUP_PER_MINUTE = 20

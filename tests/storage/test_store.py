@@ -359,3 +359,30 @@ def test_connections_killed_by_a_database_restart_are_replaced(postgres_server, 
     assert store.set_region(1, "重庆市涪陵区")
     postgres_server.kill_connections()
     assert store.settings(1).region == "重庆市涪陵区"  # the pool checks a connection before lending it
+
+
+def test_a_sqlite_store_is_copied_into_postgresql_with_its_salt(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    project = tmp_path / "project"
+    (project / "var").mkdir(parents=True)
+    (project / "config.toml").write_text('[storage]\npath = "var/bot.sqlite3"\n', encoding="utf-8")
+    db = project / "var" / "bot.sqlite3"
+    monkeypatch.delenv(SALT_ENV, raising=False)
+    old = Store(db, clock=Clock())  # salt from its own file, as on one machine
+    old.log_question(1, "托管班收费吗?", kind="private", abstained=True, confidence=0.1)
+    old.record_vote("a1", 1, -1)
+    old.set_region(1, "重庆市涪陵区")
+    pending = admin.propose_faq(old, 77, "李老师", "课后服务几点结束?", "17:30 结束。")
+    old.close()
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    assert main(["storage", "copy-to-postgres", "--config", str(project / "config.toml")]) == 0
+    assert "question_log 1, answers 0, feedback 1, user_settings 1, faq_proposals 1" in capsys.readouterr().out
+    moved = Store(postgres_url, clock=Clock())  # no BOT_LOG_SALT: the salt came along in the database
+    assert moved.settings(1).region == "重庆市涪陵区"  # the same pseudonym finds the parent's setting
+    assert moved.record_vote("a1", 1, 1) is Vote.DUPLICATE
+    assert [p.id for p in admin.pending_faqs(moved)] == [pending]
+    assert admin.propose_faq(moved, 77, "李老师", "新问题", "答") == pending + 1  # ids go on after the copied ones
+    assert admin.unanswered(moved)[0].question == "托管班收费吗?"
+    monkeypatch.delenv("DATABASE_URL")
+    assert main(["storage", "copy-to-postgres", "--config", str(project / "config.toml")]) == 2  # nowhere to copy to
