@@ -236,7 +236,7 @@ async def _rebuild(state: BotState, status: Message) -> None:
                 shown = text
         report = future.result()
     except BuildBusyError:
-        await _edit(status, "⚠️ 另一个重建(可能来自命令行)正在进行,请稍后再试。旧索引继续服务。")
+        await _edit(status, "⚠️ 另一个重建(可能来自命令行或另一台服务器)正在进行,请稍后再试。旧索引继续服务,新索引完成后会自动生效。")
     except BotError as exc:
         log.error("rebuild failed: %s", exc)
         await _edit(status, plain(f"❌ 重建失败:{exc}\n旧索引继续服务。"))

@@ -212,10 +212,13 @@ async def _publish_commands(app: Application, state: BotState) -> None:
 
 
 async def post_shutdown(app: Application) -> None:
-    """Close the store and the answer pool."""
+    """Close the store, the answer pool and the index follower."""
     state: BotState = app.bot_data
     state.answer_pool.shutdown(wait=False, cancel_futures=True)
     state.ocr_pool.shutdown(wait=False, cancel_futures=True)
+    stop_following = getattr(state.service, "stop_following", None)
+    if stop_following is not None:  # the index follower uses the store's database
+        stop_following()
     if state.store is not None:
         state.store.close()
 

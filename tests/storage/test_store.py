@@ -12,6 +12,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -348,8 +349,11 @@ def test_postgresql_going_away_and_back_never_raises_on_the_answer_path(postgres
             with pytest.raises(StorageError, match="PostgreSQL is running"):
                 admin.stats(store)
         assert "could not" in caplog.text
-        proxy.resume()  # the database is back: the pool replaces its dead connections
-        assert store.settings(1).region == "重庆市涪陵区"
+        proxy.resume()  # the database is back: the pool replaces its dead connections (in the background)
+        deadline = time.monotonic() + 30
+        while store.settings(1).region != "重庆市涪陵区":
+            assert time.monotonic() < deadline, "the store did not reconnect"
+            time.sleep(0.2)
         assert store.record_vote("a", 1, 1) is Vote.RECORDED
         store.close()
 

@@ -291,6 +291,13 @@ def _static(node: ast.AST, function: ast.FunctionDef | None, scope: _Scope, dept
         name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
         if name == "adapt":  # bot.storage.db.adapt: `?` → `%s`, nothing else
             return _static(node.args[0], function, scope, depth + 1)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in scope.module:
+        table = scope.module[node.value.id]  # a module-level dict or tuple of statements, indexed
+        if isinstance(table, ast.Dict):
+            return all(_static(v, None, scope, depth + 1) for v in table.values)
+        if isinstance(table, (ast.Tuple, ast.List)):
+            return all(_static(v, None, scope, depth + 1) for v in table.elts)
+        return False
     if isinstance(node, ast.Name):
         if function is not None:
             if node.id in {a.arg for a in function.args.args} and function.name in PASS_THROUGH:
@@ -352,6 +359,7 @@ def test_sql_is_parameterised_only() -> None:
         'def f(store, table):\n    store.write("purge", f"DELETE FROM {table}", ())',
         'def f(cur, table):\n    cur.execute(adapt(f"DELETE FROM {table}"))',
         'def migrate(cur, table):\n    cur.execute(f"DELETE FROM {table}")',  # only migrations.py's migrate is exempt
+        'Q = {"a": "SELECT 1", "b": make_sql()}\ndef f(cur, k):\n    cur.execute(Q[k])',  # one value of the table is built
     ):
         assert sql_problems(bad, "bad.py"), bad
     assert not sql_problems('Q = "SELECT 1"\ndef f(conn, ids):\n    marks = ",".join("?" * len(ids))\n    conn.execute(f"SELECT * FROM t WHERE id IN ({marks})", ids)\n    conn.execute(Q + " WHERE x = ?", (1,))', "good.py")
