@@ -45,6 +45,7 @@ _GIVE_UP = "UPDATE updates SET state = 'failed', finished = ? WHERE state = 'cla
 _RENEW = "UPDATE updates SET lease_until = ? WHERE update_id = ? AND owner = ? AND state = 'claimed'"
 _FINISH = "UPDATE updates SET state = 'done', finished = ?, lease_until = NULL WHERE update_id = ? AND owner = ? AND state = 'claimed'"
 _RELEASE = "UPDATE updates SET state = 'queued', owner = NULL, lease_until = NULL, attempts = attempts - 1 WHERE update_id = ? AND owner = ? AND state = 'claimed'"
+_REQUEUE = "UPDATE updates SET state = 'queued', owner = NULL, lease_until = NULL WHERE state = 'claimed'"
 _DEPTH = "SELECT COUNT(*), MIN(received) FROM updates WHERE state IN ('queued', 'claimed')"
 _STATES = "SELECT state, COUNT(*) FROM updates GROUP BY state"
 _SENT = "SELECT result FROM update_replies WHERE update_id = ? AND seq = ?"
@@ -118,6 +119,12 @@ class UpdateQueue:
         """Hand a claimed update back untouched (a clean stop before it was started)."""
         with self.db.transaction() as cur:
             return cur.execute(_RELEASE, (update_id, owner)).rowcount == 1
+
+    def requeue_claimed(self) -> int:
+        """Hand back every claim at once: for the single instance of a SQLite store, whose
+        claims can only be its own from before a restart (no need to wait for their leases)."""
+        with self.db.transaction(immediate=True) as cur:
+            return cur.execute(_REQUEUE).rowcount
 
     def depth(self) -> Depth:
         with self.db.transaction() as cur:

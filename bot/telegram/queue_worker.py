@@ -86,6 +86,12 @@ class QueueWorker:
 
     async def start(self) -> None:
         self._stopping = False
+        if self.queue.db.kind == "sqlite":  # one instance: what is claimed was ours before a restart
+            try:
+                if count := await asyncio.to_thread(self.queue.requeue_claimed):
+                    log.info("%d updates left unanswered before the restart are answered now", count)
+            except StorageError as exc:
+                log.error("cannot look at the update queue (%s)", exc)
         self._tasks = [asyncio.create_task(self._claim_loop(), name="queue-claims"), asyncio.create_task(self._heartbeat(), name="queue-leases")]
 
     async def stop(self) -> None:

@@ -103,6 +103,14 @@ def test_a_clean_stop_hands_back_what_it_had_not_started(store: Store) -> None:
     assert again.attempts == 1
 
 
+def test_a_restarted_single_instance_takes_its_claims_back_at_once(tmp_path: Path) -> None:
+    queue = UpdateQueue(Store(tmp_path / "bot.sqlite3", salt="s").db)
+    queue.enqueue_many([(1, update(1)), (2, update(2))])
+    queue.claim("before-restart", 5, lease=15)
+    assert queue.requeue_claimed() == 2
+    assert [c.attempts for c in queue.claim("after-restart", 5, lease=15)] == [2, 2]  # counted: a poison update still ends
+
+
 def test_replies_are_recorded_and_not_sent_again_after_a_takeover(store: Store) -> None:
     clock = Clock()
     queue = UpdateQueue(store.db, clock=clock)

@@ -27,7 +27,6 @@ async def test_a_killed_webhook_instance_loses_nothing_after_its_200(shipped_con
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = webhook_config(shipped_config, tmp_path, port)
-    config.write_text(config.read_text(encoding="utf-8").replace("lease_seconds = 15", "lease_seconds = 3"), encoding="utf-8")
     api = FakeBotApi()
     await api.start()
     process = None
