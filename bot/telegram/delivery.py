@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -180,31 +179,7 @@ def _seconds(value: object) -> float:
 
 async def serve_polling(app: Application, deliveries: Deliveries, *, allowed_updates: Sequence[str] | None = None) -> None:
     """Run the bot with `Poller` until SIGINT/SIGTERM; on stop, answer what was fetched first."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    from bot.telegram.lifecycle import serve
+
     poller = Poller(app, deliveries, allowed_updates=allowed_updates)
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        try:
-            await poller.start()
-            stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({poller.task, stopping}, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
-            stopping.cancel()
-            if poller.task is not None and poller.task.done():
-                poller.task.result()  # a fatal polling error (e.g. the token was revoked)
-        finally:
-            log.info("stopping: answering the updates already fetched")
-            await poller.stop()
-            await app.stop()
-            await poller.acknowledge()
-            if app.post_stop:
-                await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+    await serve(app, begin=poller.start, watch=lambda: poller.task, before_stop=poller.stop, after_stop=poller.acknowledge)

@@ -22,7 +22,6 @@ import hmac
 import json
 import logging
 import re
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +34,7 @@ from telegram.ext import Application
 from bot import metrics
 from bot.errors import StorageError
 from bot.storage.queue import UpdateQueue
+from bot.telegram.lifecycle import nothing, serve
 from bot.telegram.queue_worker import LeaderPoller, QueueWorker
 from bot.telegram.state import BotState
 
@@ -152,44 +152,27 @@ class Listener:
 
 
 async def _serve(app: Application, worker: QueueWorker | None, listener: Listener | None, listen: tuple[str, int] | None, begin: Callable[[], Awaitable[None]], watch: Callable[[], asyncio.Task[Any] | None], end: Callable[[], Awaitable[None]]) -> None:
-    """Start everything, wait for SIGINT/SIGTERM (or a fatal task), stop in order."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        try:
-            if listener is not None and listen is not None:
-                listener.start(*listen)
-            await begin()
-            if worker is not None:
-                await worker.start()
-            stopping = asyncio.create_task(stop.wait())
-            fatal = watch()
-            await asyncio.wait({stopping, *([fatal] if fatal else [])}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if fatal is not None and fatal.done():
-                fatal.result()
-        finally:
-            log.info("stopping: answering the updates this instance has claimed")
-            if listener is not None:
-                await listener.stop()
-            await end()
-            if worker is not None:
-                await worker.stop()
-            await app.stop()
-            if worker is not None:
-                await worker.close()
-            if app.post_stop:
-                await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+    """The listener, `begin` (polling or registering the webhook) and the worker, run until a signal."""
+
+    async def start() -> None:
+        if listener is not None and listen is not None:
+            listener.start(*listen)
+        await begin()
+        if worker is not None:
+            await worker.start()
+
+    async def stop_taking() -> None:
+        if listener is not None:
+            await listener.stop()
+        await end()
+        if worker is not None:
+            await worker.stop()  # what it claimed is answered by Application.stop, leases renewed meanwhile
+
+    async def stop_renewing() -> None:
+        if worker is not None:
+            await worker.close()
+
+    await serve(app, begin=start, watch=watch, before_stop=stop_taking, after_stop=stop_renewing)
 
 
 async def serve_webhook(app: Application, *, listen: str, port: int, url: str, path: str, secret: str | None, queue: UpdateQueue | None, worker: QueueWorker | None) -> None:
@@ -199,9 +182,6 @@ async def serve_webhook(app: Application, *, listen: str, port: int, url: str, p
     async def register() -> None:
         # Every instance registers the same URL: idempotent. Nothing is dropped or deleted on stop.
         await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-
-    async def nothing() -> None:
-        return None
 
     await _serve(app, worker, listener, (listen, port), register, lambda: None, nothing)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from bot.storage.queue import UpdateQueue
 from bot.storage.store import Store
 from tests.fake_bot_api import PARENT, FakeBotApi
 from tests.instance_support import webhook_instance
+from tests.telegram.test_faults import until
 from tests.telegram_support import CachedService, make_config
 
 FEE = "课后服务怎么收费?"
@@ -24,14 +24,6 @@ QUESTIONS = ("课后服务怎么收费?", "书面作业时间有什么规定?", 
 
 def parent(n: int) -> dict:
     return {"id": 7000 + n, "is_bot": False, "first_name": f"家长{n}", "language_code": "zh-hans"}
-
-
-async def until(condition, timeout: float = 60.0, what: str = "condition") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
