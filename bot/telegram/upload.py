@@ -22,7 +22,7 @@ from bot.ocr.cache import OcrCache
 from bot.roles import Role
 from bot.telegram.photos import parent_file
 from bot.telegram.render import plain
-from bot.telegram.state import Context, reading, requires
+from bot.telegram.state import Context, blocking, reading, requires
 
 
 def _reindex_button() -> InlineKeyboardMarkup:
