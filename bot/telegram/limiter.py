@@ -2,7 +2,7 @@
 
 * Pacing. Every request to a chat takes the next slot of a send budget: `LocalBudget` in
   one process, or `SharedBudget` (bot.storage.budget) in PostgreSQL for all instances
-  together. Slots are 1/28 s apart, so no second holds more than 28 messages; each
+  together. 28 slots span 1.1 s, so no second holds more than 28 messages; each
   instance asks for one slot at a time, so a 429 pause reaches at most one message per
   instance that already had its slot, and after a pause the slots are spaced again (no
   burst). Groups also get 20 messages a minute each.
