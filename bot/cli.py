@@ -350,8 +350,15 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
         )
     if user not in config.telegram.admin_ids | config.telegram.staff_ids:
         raise UsageError(f"user {user} is neither an admin nor staff in config.toml.", hint="Use --user with an id from [telegram] admin_ids or staff_ids.")
-    service = _service(config)
     store = Store.from_settings(config.storage)
+    if config.storage.url:  # rebuilds from this console are locked, published and followed like the bot's
+        from bot.cluster import IndexCluster
+        from bot.service import Service
+
+        service = Service.from_config(config, build_if_missing=True, cluster=IndexCluster(config, store.db))  # type: ignore[arg-type]
+        service.follow()
+    else:
+        service = _service(config)
     app = build_console(config, service, store)
     console = app.state.console
     link = console.login_url(console.logins.mint_link(user, "管理员" if user in config.telegram.admin_ids else "工作人员"))

@@ -336,6 +336,8 @@ def _fetch_published(cluster: IndexCluster, embedder: Embedder, warn: Callable[[
         try:
             build_id = roll_back(self.config.index.dir)
             self.reload()
+            if self.cluster is not None:  # every instance goes back too (it is published again as the newest)
+                self.cluster.publish(self.pipeline.index.path)
             return build_id
         finally:
             self._rebuild_lock.release()

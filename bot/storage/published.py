@@ -20,6 +20,7 @@ PART_BYTES = 8 << 20
 KEEP_BUILDS = 3  # published builds kept in the database (the newest first)
 
 _ADD_BUILD = "INSERT INTO index_builds (build_id, embedder, published, host, corpus, bytes) VALUES (?, ?, ?, ?, ?, ?)"
+_DROP_BUILD = "DELETE FROM index_builds WHERE build_id = ?"
 _ADD_PART = "INSERT INTO index_build_files (build_id, path, part, data) VALUES (?, ?, ?, ?)"
 _NOTIFY = "SELECT pg_notify('shuangjian_index', ?)"
 _PRUNE = "DELETE FROM index_builds WHERE seq NOT IN (SELECT seq FROM index_builds ORDER BY seq DESC LIMIT ?)"
@@ -57,6 +58,7 @@ class SharedFile:
 def publish_build(db: Database, build: PublishedBuild, files: Iterable[tuple[str, bytes]]) -> None:
     """Store a whole build folder and announce it (one transaction: all or nothing)."""
     with db.transaction() as cur:
+        cur.execute(_DROP_BUILD, (build.build_id,))  # published again (a rollback): it becomes the newest
         cur.execute(_ADD_BUILD, (build.build_id, build.embedder, build.published, build.host, build.corpus, build.bytes))
         for path, data in files:
             for part, start in enumerate(range(0, max(len(data), 1), PART_BYTES)):
