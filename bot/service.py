@@ -313,6 +313,19 @@ class Service:
             log.info("now answering from the published index build %s", build_id)
 
 
+    def rollback(self) -> str:
+        """Serve the build made before the current one again (see bot.index.build.roll_back)."""
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise BuildBusyError("an index rebuild is running.", hint="Wait for it to finish.")
+        try:
+            build_id = roll_back(self.config.index.dir)
+            self.reload()
+            if self.cluster is not None:  # every instance goes back too (it is published again as the newest)
+                self.cluster.publish(self.pipeline.index.path)
+            return build_id
+        finally:
+            self._rebuild_lock.release()
+
 def _fetch_published(cluster: IndexCluster, embedder: Embedder, warn: Callable[[str], None]) -> None:
     """Start from the newest published build; wait while another machine builds the first one."""
     deadline = time.monotonic() + FIRST_BUILD_WAIT
@@ -327,20 +340,6 @@ def _fetch_published(cluster: IndexCluster, embedder: Embedder, warn: Callable[[
                 raise
             warn("another machine is building the first index; waiting for it to be published.")
             time.sleep(2.0)
-
-
-    def rollback(self) -> str:
-        """Serve the build made before the current one again (see bot.index.build.roll_back)."""
-        if not self._rebuild_lock.acquire(blocking=False):
-            raise BuildBusyError("an index rebuild is running.", hint="Wait for it to finish.")
-        try:
-            build_id = roll_back(self.config.index.dir)
-            self.reload()
-            if self.cluster is not None:  # every instance goes back too (it is published again as the newest)
-                self.cluster.publish(self.pipeline.index.path)
-            return build_id
-        finally:
-            self._rebuild_lock.release()
 
 
 def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:

@@ -74,7 +74,7 @@ ENDINGS = ("", "?", "啊", "呢", "谢谢", "急", "。请问一下")
 
 
 def labelled_questions() -> list[str]:
-    return [json.loads(line)["q"] for file in sorted((REPO / "tests" / "data").glob("*.jsonl")) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line)["q"] for file in sorted((REPO / "tests" / "data").glob("*.jsonl")) for line in file.read_text(encoding="utf-8").splitlines() if line.strip() and '"q"' in line]
 
 
 def log_questions(store: Store, count: int, *, days: int = 30, seed: int = 7) -> None:
