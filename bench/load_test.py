@@ -48,7 +48,7 @@ CHAT_METHODS = ("sendMessage", "sendChatAction", "editMessageText", "editMessage
 def load_questions() -> list[str]:
     questions: list[str] = []
     for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        questions += [json.loads(line)["q"] for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        questions += [json.loads(line)["q"] for line in file.read_text(encoding="utf-8").splitlines() if line.strip() and '"q"' in line]  # not the conversation sets
     return questions
 
 

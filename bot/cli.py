@@ -1,4 +1,4 @@
-"""Command line: `python -m bot index build|status`, `ask`, `eval`, `chat`, `run`, `console`.
+"""Command line: `python -m bot index build|status`, `storage copy-to-postgres`, `ask`, `eval`, `chat`, `run`, `console`.
 
 `python -m bot` alone runs the main job: the Telegram bot when TELEGRAM_BOT_TOKEN is
 set, otherwise a conversation in the terminal over the same answers.
@@ -79,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     status = index_commands.add_parser("status", help="what is built, and whether corpus/ changed since", parents=[common])
     status.set_defaults(handler=cmd_index_status)
 
+    storage = commands.add_parser("storage", help="the bot's database", parents=[common])
+    storage.set_defaults(command_group="storage")
+    storage_commands = storage.add_subparsers(metavar="ACTION")
+    copy = storage_commands.add_parser(
+        "copy-to-postgres", help="copy the SQLite store ([storage] path) into PostgreSQL (DATABASE_URL or [storage] url)", parents=[common]
+    )
+    copy.add_argument("--from", dest="source", type=Path, metavar="PATH", help="the SQLite file (default: [storage] path)")
+    copy.set_defaults(handler=cmd_storage_copy)
+
     ask = commands.add_parser("ask", help="answer questions from the index", parents=[common])
     ask.add_argument("question", nargs="*", help="the question (several words are joined; with --dialog each is one turn)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question per line")
@@ -126,10 +135,22 @@ def _port(text: str) -> int:
 
 
 def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
-    """Build the index and print a summary."""
+    """Build the index and print a summary (with PostgreSQL: one machine at a time, then published)."""
     from bot.index.build import build_index
 
-    report = build_index(config, progress=not args.no_progress)
+    if config.storage.url:
+        from bot.cluster import IndexCluster
+        from bot.storage.db import PostgresDatabase
+        from bot.storage.migrations import migrate
+
+        db = PostgresDatabase(config.storage.url, max_size=2)
+        try:
+            migrate(db)
+            report = IndexCluster(config, db).rebuild(progress=not args.no_progress)
+        finally:
+            db.close()
+    else:
+        report = build_index(config, progress=not args.no_progress)
     for problem in report.problems():
         print(problem, file=sys.stderr)
     for line in report.scans():
@@ -138,6 +159,40 @@ def cmd_index_build(config: Config, args: argparse.Namespace) -> int:
         f"built {report.build_id}: {report.documents} documents, {report.passages} passages, "
         f"{report.embedded} embeddings computed, {report.reused} reused, {report.seconds:.1f} s"
     )
+    if config.storage.url:
+        print("published in the database: every running instance switches to it")
+    return 0
+
+
+def cmd_storage_copy(config: Config, args: argparse.Namespace) -> int:
+    """Copy everything the SQLite store holds into PostgreSQL (one transaction)."""
+    from bot.storage.db import PostgresDatabase, SqliteDatabase
+    from bot.storage.migrations import migrate
+    from bot.storage.store import SALT_ENV
+    from bot.storage.transfer import copy_store
+
+    if not config.storage.url:
+        raise UsageError("no PostgreSQL to copy into.", hint="Set DATABASE_URL (or [storage] url) to the postgresql:// URL.")
+    source_path = (args.source or config.storage.path).resolve()
+    salt_file = source_path.with_name(source_path.name + ".salt")
+    if not source_path.is_file():
+        raise UsageError(f"there is no SQLite store at {source_path}.", hint="Pass --from PATH.")
+    salt = None
+    if not os.environ.get(SALT_ENV):
+        if not salt_file.is_file():
+            raise UsageError(f"neither {SALT_ENV} nor the salt file {salt_file} is there: the copied pseudonyms would not match.", hint=f"Set {SALT_ENV} to the salt the bot used.")
+        salt = salt_file.read_text(encoding="ascii").strip()
+    source = SqliteDatabase(source_path)
+    target = PostgresDatabase(config.storage.url, max_size=2)
+    try:
+        migrate(source)
+        migrate(target)
+        copied = copy_store(source, target, salt=salt)
+    finally:
+        source.close()
+        target.close()
+    rows = ", ".join(f"{table} {count}" for table, count in copied.rows.items())
+    print(f"copied into {target.where}: {rows}" + ("; the salt file's salt is now kept in the database" if copied.salt_copied else ""))
     return 0
 
 
@@ -295,8 +350,15 @@ def cmd_console(config: Config, args: argparse.Namespace) -> int:
         )
     if user not in config.telegram.admin_ids | config.telegram.staff_ids:
         raise UsageError(f"user {user} is neither an admin nor staff in config.toml.", hint="Use --user with an id from [telegram] admin_ids or staff_ids.")
-    service = _service(config)
     store = Store.from_settings(config.storage)
+    if config.storage.url:  # rebuilds from this console are locked, published and followed like the bot's
+        from bot.cluster import IndexCluster
+        from bot.service import Service
+
+        service = Service.from_config(config, build_if_missing=True, cluster=IndexCluster(config, store.db))  # type: ignore[arg-type]
+        service.follow()
+    else:
+        service = _service(config)
     app = build_console(config, service, store)
     console = app.state.console
     link = console.login_url(console.logins.mint_link(user, "管理员" if user in config.telegram.admin_ids else "工作人员"))

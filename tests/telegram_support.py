@@ -65,6 +65,12 @@ class CachedService:
     def answer_notice(self, notice, caption: str = "", *, region: str | None = None, script: str | None = None):  # noqa: ANN001, ANN201
         self.notices.append((notice.kind, caption, region))
         return self.service.answer_notice(notice, caption, region=region, script=script)
+    def share_files(self, paths: list[Path]) -> None:
+        self.service.share_files(paths)
+
+    @property
+    def pipeline(self):  # noqa: ANN201 - the real service's (for /readyz)
+        return self.service.pipeline
 
 
 class SpyService(CachedService):

@@ -60,6 +60,9 @@ def test_admin_ids_from_env_are_added(tmp_path: Path) -> None:
         ("[ocr]\nthreads = 0\n", "ocr.threads"),
         ("[ocr]\nmax_megapixels = 500\n", "ocr.max_megapixels"),
         ('[ocr]\nmax_image_mb = "big"\n', "ocr.max_image_mb"),
+        ('[storage]\nurl = "mysql://db/x"\n', "storage.url"),
+        ("[storage]\npool_size = 1\n", "storage.pool_size"),
+        ("[telegram]\nlease_seconds = 1\n", "telegram.lease_seconds"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, named: str) -> None:
@@ -89,3 +92,20 @@ def test_cli_exits_2_on_a_config_error(tmp_path: Path, capsys: pytest.CaptureFix
 def test_cli_index_without_an_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["index"]) == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_several_instances_run_from_one_config_with_environment_overrides(tmp_path: Path) -> None:
+    path = write(tmp_path, '[telegram]\nmode = "webhook"\n[telegram.webhook]\nport = 8443\nurl = "https://bot.example.org/hook"\n[storage]\nurl = "postgresql://bot@db/configured"\n')
+    env = {"BOT_WEBHOOK_LISTEN": "0.0.0.0", "BOT_WEBHOOK_PORT": "9002", "BOT_WEBHOOK_URL": "https://bot.example.org/other", "DATABASE_URL": "postgresql://bot:pw@db/shared"}
+    config = load_config(path, env=env)
+    hook = config.telegram.webhook
+    assert (hook.listen, hook.port, hook.url) == ("0.0.0.0", 9002, "https://bot.example.org/other")
+    assert config.storage.url == "postgresql://bot:pw@db/shared"
+    plain = load_config(path, env={})
+    assert (plain.telegram.webhook.port, plain.storage.url) == (8443, "postgresql://bot@db/configured")
+    assert load_config(write(tmp_path, ""), env={}).storage.url == ""  # SQLite stays the default
+    with pytest.raises(ConfigError, match="BOT_WEBHOOK_PORT"):
+        load_config(path, env={"BOT_WEBHOOK_PORT": "eighty"})
+    with pytest.raises(ConfigError, match="DATABASE_URL") as caught:
+        load_config(path, env={"DATABASE_URL": "sqlite:///secret-path"})
+    assert "secret-path" not in str(caught.value)

@@ -25,11 +25,13 @@ LAYER_OF = {
     "roles": SHARED,  # who may do what, for both front ends
     "data": SHARED,  # package data (calibration.json)
     "ocr": "ocr",
+    "metrics": SHARED,  # Prometheus counters any layer may count with
     "corpus": "corpus",
     "index": "index",
     "answering": "answering",
     "storage": "storage",
     "service": "service",
+    "cluster": "service",  # the index across instances: glue between index/ and storage/
     "telegram": "telegram",
     "console": "console",
     "cli": "cli",

@@ -54,6 +54,8 @@ class Unanswered:
 
 
 def _unreadable(store: Store, what: str) -> StorageError:
+    if store.path is None:
+        return StorageError(f"the {what} cannot be read from {store.where}.", hint="Check that PostgreSQL is running and reachable; see the log for details.")
     return StorageError(f"the {what} cannot be read from {store.path}.", hint="Check that the file exists, is a SQLite database and is readable; see the log for details.")
 
 
@@ -64,7 +66,7 @@ def propose_faq(store: Store, author_id: int, author: str, question: str, answer
     """A staff member's proposed entry; its id, or None when it could not be saved."""
     return store.insert(
         "save the FAQ proposal",
-        "INSERT INTO faq_proposals (ts, author_id, author, question, answer, region, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+        "INSERT INTO faq_proposals (ts, author_id, author, question, answer, region, status) VALUES (?, ?, ?, ?, ?, ?, 'pending') RETURNING id",
         (store.clock(), store.user_hash(author_id), author, question, answer, region),
     )
 
@@ -149,7 +151,7 @@ def unanswered(store: Store, *, days: int = 30, limit: int = 15) -> list[Unanswe
     """Abstained or 👎 questions of the last `days`, grouped across scripts, most frequent first."""
     rows = store.read(
         "list unanswered questions",
-        "SELECT (SELECT q2.question FROM question_log q2 WHERE q2.question_key = q.question_key ORDER BY q2.ts DESC LIMIT 1),"
+        "SELECT (SELECT q2.question FROM question_log q2 WHERE q2.question_key = q.question_key ORDER BY q2.ts DESC, q2.id DESC LIMIT 1),"
         " COUNT(*), SUM(q.abstained), SUM(CASE WHEN d.answer_id IS NULL THEN 0 ELSE 1 END), MAX(q.ts)"
         " FROM question_log q"
         " LEFT JOIN (SELECT DISTINCT answer_id FROM feedback WHERE vote = -1) d ON d.answer_id = q.answer_id"

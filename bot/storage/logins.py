@@ -75,7 +75,7 @@ class Logins:
             (_digest(nonce), self.store.user_hash(user_id), now, now + LINK_MINUTES * 60),
         )
         if not changed:
-            raise StorageError(f"the login link cannot be recorded in {self.store.path}.", hint="Check the database file and its permissions.")
+            raise StorageError(f"the login link cannot be recorded in {self.store.where}.", hint="Check the database file and its permissions.")
         return self._links.dumps({"u": int(user_id), "n": (name or "")[:MAX_NAME], "x": nonce})
 
     def peek(self, token: str) -> tuple[int, str]:
@@ -110,7 +110,7 @@ class Logins:
             (now, _digest(nonce), self.store.user_hash(user_id), now),
         )
         if used is None:
-            raise StorageError(f"the login cannot be checked in {self.store.path}.", hint="Check the database file and its permissions.")
+            raise StorageError(f"the login cannot be checked in {self.store.where}.", hint="Check the database file and its permissions.")
         if used != 1:
             raise LoginError("this login link was already used or has expired; each link works once.", hint=NEW_LINK)
         return self._open(user_id, str(data.get("n") or ""))
@@ -128,7 +128,7 @@ class Logins:
             (_digest(session_id), self.store.user_hash(user_id), name, csrf, now, session.expires),
         )
         if not changed:
-            raise StorageError(f"the session cannot be recorded in {self.store.path}.", hint="Check the database file and its permissions.")
+            raise StorageError(f"the session cannot be recorded in {self.store.where}.", hint="Check the database file and its permissions.")
         return session, self._cookies.dumps({"s": session_id, "u": user_id})
 
     def session(self, cookie: str | None) -> Session | None:

@@ -130,7 +130,7 @@ def record_trial(store: Store, user_id: int, question: str, region: str | None, 
     """Remember one retrieval test (user id hashed), so it can be run again later."""
     return store.insert(
         "record the retrieval test",
-        "INSERT INTO console_trials (ts, user_hash, question, region, abstained, confidence) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO console_trials (ts, user_hash, question, region, abstained, confidence) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (store.clock(), store.user_hash(user_id), question, region, int(abstained), float(confidence)),
     )
 

@@ -1,11 +1,15 @@
-"""SQLite (WAL) store for the Telegram side: feedback, user settings, FAQ proposals, question log.
+"""The store for the Telegram side: feedback, user settings, FAQ proposals, question log (and,
+through `bot.storage.queue`, the update queue), in SQLite (WAL, one machine: the default) or
+PostgreSQL (`[storage] url` / DATABASE_URL: several instances), over `bot.storage.db`.
 
 Every write commits on its own, so a crash loses nothing already acknowledged. User ids
 (parents, staff and admins alike) are kept only as salted hashes (HMAC-SHA256 keyed by
 BOT_LOG_SALT, else by a 0600 file next to the database): no raw Telegram id is written
-to the file. Every statement is a constant with `?` parameters. A locked, read-only or
-broken database never stops the bot answering: the
-parent-facing calls log the failure and return a neutral value; only the admin reports
+to the database. With PostgreSQL the salt is BOT_LOG_SALT, else one kept in the database
+itself so that every instance hashes alike. Every statement is a constant with `?`
+parameters. A locked, read-only, broken or unreachable database never stops the bot
+answering: the parent-facing calls log the failure and return a neutral value (only an
+unreachable PostgreSQL at start-up raises DatabaseError); only the admin reports
 (`bot.storage.admin`) raise StorageError so an admin learns why they are empty.
 Staff and admin data (the FAQ queue, statistics) live in `bot.storage.admin`.
 """
@@ -19,11 +23,8 @@ import json
 import logging
 import os
 import secrets
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,94 +32,23 @@ from typing import Any
 from bot.config import StorageSettings
 from bot.errors import StorageError
 from bot.records import Script
+from bot.storage.db import (
+    BUSY_TIMEOUT,
+    POOL_TIMEOUT,
+    Database,
+    DatabaseError,
+    PostgresDatabase,
+    SqliteDatabase,
+    describe_url,
+    is_postgres_url,
+)
+from bot.storage.migrations import migrate
 from bot.text import compact
 
 log = logging.getLogger(__name__)
 
 SALT_ENV = "BOT_LOG_SALT"
 PURGE_EVERY = 6 * 3600  # seconds between retention sweeps while running
-BUSY_TIMEOUT = 1.5  # seconds a write waits for a lock before giving up (and logging)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS question_log (
-    id INTEGER PRIMARY KEY,
-    ts REAL NOT NULL,
-    user_hash TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    question TEXT NOT NULL,
-    question_key TEXT NOT NULL,
-    region TEXT,
-    abstained INTEGER NOT NULL,
-    confidence REAL NOT NULL,
-    answer_id TEXT
-);
-CREATE INDEX IF NOT EXISTS question_log_ts ON question_log(ts);
-CREATE INDEX IF NOT EXISTS question_log_answer ON question_log(answer_id);
-CREATE INDEX IF NOT EXISTS question_log_key ON question_log(question_key, ts);
-CREATE TABLE IF NOT EXISTS answers (
-    answer_id TEXT PRIMARY KEY,
-    ts REAL NOT NULL,
-    pages TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id TEXT NOT NULL,
-    user_hash TEXT NOT NULL,
-    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
-    ts REAL NOT NULL,
-    PRIMARY KEY (answer_id, user_hash)
-);
-CREATE TABLE IF NOT EXISTS user_settings (
-    user_hash TEXT PRIMARY KEY,
-    region TEXT,
-    script TEXT,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS faq_proposals (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    author_id NOT NULL,  -- the staff member's salted hash (Store.user_hash), never the raw id
-    author TEXT NOT NULL,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    region TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL CHECK (status IN ('pending', 'approving', 'approved', 'rejected')),
-    decided_by,  -- the deciding admin's salted hash
-    decided_ts REAL
-);
-CREATE TABLE IF NOT EXISTS console_links (
-    nonce TEXT PRIMARY KEY,  -- sha256 of the random part of a one-time login link
-    user_hash TEXT NOT NULL,
-    created REAL NOT NULL,
-    expires REAL NOT NULL,
-    used REAL
-);
-CREATE TABLE IF NOT EXISTS console_sessions (
-    session TEXT PRIMARY KEY,  -- sha256 of the session id inside the signed cookie
-    user_hash TEXT NOT NULL,
-    name TEXT NOT NULL,
-    csrf TEXT NOT NULL,
-    created REAL NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS console_trials (
-    id INTEGER PRIMARY KEY,
-    ts REAL NOT NULL,
-    user_hash TEXT NOT NULL,
-    question TEXT NOT NULL,
-    region TEXT,
-    abstained INTEGER NOT NULL,
-    confidence REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS console_trials_ts ON console_trials(ts);
-CREATE TABLE IF NOT EXISTS conversations (
-    conv_key TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('chat', 'reply')),
-    ts REAL NOT NULL,
-    state TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS conversations_ts ON conversations(ts);
-"""
-
 
 _SET_REGION = (
     "INSERT INTO user_settings (user_hash, region, updated) VALUES (?, ?, ?)"
@@ -128,6 +58,10 @@ _SET_SCRIPT = (
     "INSERT INTO user_settings (user_hash, script, updated) VALUES (?, ?, ?)"
     " ON CONFLICT(user_hash) DO UPDATE SET script = excluded.script, updated = excluded.updated"
 )
+_SAVE_PAGES = (
+    "INSERT INTO answers (answer_id, ts, pages) VALUES (?, ?, ?)"
+    " ON CONFLICT(answer_id) DO UPDATE SET ts = excluded.ts, pages = excluded.pages"
+)
 _PURGE = (
     "DELETE FROM question_log WHERE ts < ?",
     "DELETE FROM answers WHERE ts < ?",
@@ -135,6 +69,13 @@ _PURGE = (
     "DELETE FROM faq_proposals WHERE ts < ? AND status IN ('approved', 'rejected')",
     "DELETE FROM console_trials WHERE ts < ?",
     "DELETE FROM conversations WHERE ts < ?",
+)
+# Answered updates and their sent replies are kept this long: Telegram's redeliveries (and
+# a new polling leader's first getUpdates) are recognised as done within it.
+QUEUE_KEEP = 2 * 86400
+_PURGE_QUEUE = (
+    "DELETE FROM update_replies WHERE update_id IN (SELECT update_id FROM updates WHERE state IN ('done', 'failed') AND finished < ?)",
+    "DELETE FROM updates WHERE state IN ('done', 'failed') AND finished < ?",
 )
 
 
@@ -181,59 +122,93 @@ def load_salt(db_path: Path, env: Mapping[str, str] | None = None) -> str:
 
 
 class Store:
-    """Thread-safe: one connection guarded by a lock; call it from worker threads."""
+    """Thread-safe; call it from worker threads. SQLite (a file) or PostgreSQL (a URL)."""
 
-    def __init__(self, path: Path, *, retention_days: int = 180, salt: str | None = None, clock: Callable[[], float] = time.time, busy_timeout: float = BUSY_TIMEOUT) -> None:
-        self.path = Path(path)
-        self.busy_timeout = busy_timeout
+    def __init__(
+        self,
+        location: Path | str,
+        *,
+        retention_days: int = 180,
+        salt: str | None = None,
+        clock: Callable[[], float] = time.time,
+        busy_timeout: float = BUSY_TIMEOUT,
+        pool_size: int = 10,
+        pool_timeout: float = POOL_TIMEOUT,
+    ) -> None:
         self.retention_days = retention_days
         self.clock = clock
-        self._lock = threading.Lock()
         self._last_purge = 0.0
+        self.db: Database | None = None
+        if isinstance(location, str) and is_postgres_url(location):
+            self.path: Path | None = None
+            self.where = describe_url(location)
+            self.db = PostgresDatabase(location, max_size=pool_size, pool_timeout=pool_timeout)  # unreachable: DatabaseError, the caller decides
+            migrate(self.db)
+            self._salt = (salt or self._database_salt()).encode("utf-8")
+            self.purge()
+            return
+        self.path = Path(location)
+        self.where = str(self.path)
         self._salt = (salt or load_salt(self.path)).encode("utf-8")
-        self._conn: sqlite3.Connection | None = None
         try:
-            self._conn = self._connect()
-        except (sqlite3.Error, OSError) as exc:
-            self._conn = self._connect_read_only()
-            state = "read-only: settings are read, nothing new is saved" if self._conn else "unavailable: answering goes on without it"
+            self.db = SqliteDatabase(self.path, busy_timeout=busy_timeout)
+            migrate(self.db)
+        except (DatabaseError, OSError) as exc:
+            if self.db is not None:
+                self.db.close()
+            self.db = self._open_read_only(busy_timeout)
+            state = "read-only: settings are read, nothing new is saved" if self.db else "unavailable: answering goes on without it"
             log.error("storage %s cannot be written (%s); %s. Check the file's owner and permissions.", self.path, exc, state)
             return
         self.purge()
 
     @classmethod
     def from_settings(cls, settings: StorageSettings, **kwargs: Any) -> Store:
-        return cls(settings.path, retention_days=settings.retention_days, **kwargs)
+        """PostgreSQL when `[storage] url` (or DATABASE_URL) is set, else the SQLite file."""
+        return cls(settings.url or settings.path, retention_days=settings.retention_days, pool_size=settings.pool_size, **kwargs)
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+    def _open_read_only(self, busy_timeout: float) -> Database | None:
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.executescript(_SCHEMA)
-        except sqlite3.Error:
-            conn.close()
-            raise
-        return conn
-
-    def _connect_read_only(self) -> sqlite3.Connection | None:
-        try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
-            conn.execute("SELECT 1 FROM user_settings LIMIT 1")
-            return conn
-        except (sqlite3.Error, OSError, ValueError):
+            db = SqliteDatabase(self.path, busy_timeout=busy_timeout, read_only=True)  # type: ignore[arg-type]
+            with db.transaction() as cur:
+                cur.execute("SELECT 1 FROM user_settings LIMIT 1")
+            return db
+        except DatabaseError:
             return None
+
+    def _database_salt(self) -> str:
+        """BOT_LOG_SALT, else one salt kept in the database, so every instance hashes alike."""
+        if os.environ.get(SALT_ENV):
+            return os.environ[SALT_ENV]
+        assert self.db is not None
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO bot_meta (key, value) VALUES ('log_salt', ?) ON CONFLICT DO NOTHING", (secrets.token_hex(32),))
+            return cur.execute("SELECT value FROM bot_meta WHERE key = 'log_salt'").fetchone()[0]
+
+    @property
+    def kind(self) -> str:
+        return self.db.kind if self.db is not None else "none"
 
     @property
     def available(self) -> bool:
-        return self._conn is not None
+        return self.db is not None
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    @property
+    def salt(self) -> str:
+        """The pseudonym salt (a secret: for the log filter only)."""
+        return self._salt.decode("utf-8")
+
+    def ping(self) -> None:
+        """Raise DatabaseError unless the database answers (for /readyz)."""
+        if self.db is None:
+            raise DatabaseError(f"storage {self.where} is unavailable.")
+        with self.db.transaction() as cur:
+            cur.execute("SELECT 1").fetchone()
 
     def user_hash(self, user_id: int) -> str:
         """The pseudonym stored instead of a Telegram user id."""
@@ -248,37 +223,37 @@ class Store:
         """A salted hash of several ids (a chat and a user, a chat and a message)."""
         return hmac.new(self._salt, "\x1f".join(map(str, parts)).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
-    @contextmanager
-    def _cursor(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn is None:
-                raise sqlite3.OperationalError("storage is unavailable")
-            yield self._conn
-
     def write(self, what: str, sql: str, params: Sequence[Any]) -> int | None:
-        """Run one statement (auto-committed); the changed row count, or None on failure."""
+        """Run one statement (committed at once); the changed row count, or None on failure."""
         try:
-            with self._cursor() as conn:
-                return conn.execute(sql, params).rowcount
-        except (sqlite3.Error, ValueError) as exc:  # ValueError: text SQLite cannot take
+            if self.db is None:
+                raise DatabaseError(f"storage {self.where} is unavailable.")
+            with self.db.transaction() as cur:
+                return cur.execute(sql, params).rowcount
+        except DatabaseError as exc:
             log.warning("storage: could not %s (%s); going on without it.", what, exc)
             return None
 
     def read(self, what: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
         """Run one query; its rows, or None on failure (logged)."""
         try:
-            with self._cursor() as conn:
-                return conn.execute(sql, params).fetchall()
-        except (sqlite3.Error, ValueError) as exc:
+            if self.db is None:
+                raise DatabaseError(f"storage {self.where} is unavailable.")
+            with self.db.transaction() as cur:
+                return cur.execute(sql, params).fetchall()
+        except DatabaseError as exc:
             log.warning("storage: could not %s (%s).", what, exc)
             return None
 
     def insert(self, what: str, sql: str, params: Sequence[Any]) -> int | None:
-        """Run one INSERT; the new row id, or None on failure (logged)."""
+        """Run one INSERT ... RETURNING id; the new id, or None on failure (logged)."""
         try:
-            with self._cursor() as conn:
-                return conn.execute(sql, params).lastrowid
-        except (sqlite3.Error, ValueError) as exc:
+            if self.db is None:
+                raise DatabaseError(f"storage {self.where} is unavailable.")
+            with self.db.transaction() as cur:
+                row = cur.execute(sql, params).fetchone()
+                return int(row[0]) if row else None
+        except DatabaseError as exc:
             log.warning("storage: could not %s (%s).", what, exc)
             return None
 
@@ -300,7 +275,7 @@ class Store:
     def save_pages(self, answer_id: str, pages: Sequence[str], script: str) -> bool:
         """Keep an answer's pages (HTML) so its buttons work later, even after a restart."""
         data = json.dumps({"script": script, "pages": list(pages)}, ensure_ascii=False)
-        changed = self.write("save the answer pages", "INSERT OR REPLACE INTO answers (answer_id, ts, pages) VALUES (?, ?, ?)", (answer_id, self.clock(), data))
+        changed = self.write("save the answer pages", _SAVE_PAGES, (answer_id, self.clock(), data))
         return changed is not None
 
     def pages(self, answer_id: str) -> AnswerPages | None:
@@ -318,7 +293,7 @@ class Store:
             raise StorageError(f"a vote must be +1 or -1, got {vote!r}.")
         changed = self.write(
             "record the vote",
-            "INSERT OR IGNORE INTO feedback (answer_id, user_hash, vote, ts) VALUES (?, ?, ?, ?)",
+            "INSERT INTO feedback (answer_id, user_hash, vote, ts) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (answer_id, self.user_hash(user_id), vote, self.clock()),
         )
         if changed is None:
@@ -347,4 +322,6 @@ class Store:
         removed = 0
         for sql in _PURGE:
             removed += self.write("apply the retention period", sql, (cutoff,)) or 0
+        for sql in _PURGE_QUEUE:
+            removed += self.write("forget old answered updates", sql, (now - QUEUE_KEEP,)) or 0
         return removed

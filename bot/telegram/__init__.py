@@ -7,4 +7,7 @@ Entry points:
 - `bot.telegram.handlers`: parents' handlers; `bot.telegram.admin`: staff and admin commands.
 - `bot.telegram.render.render_answer(...)`: an `Answer` as safe Telegram HTML.
 - `bot.telegram.guard.Roles`: who may do what, checked in one place (`state.requires`).
+- `bot.telegram.limiter.Limiter`: one send budget (shared through PostgreSQL), replies sent once.
+- `bot.telegram.webhook` and `bot.telegram.queue_worker`: the listener (webhook, /healthz,
+  /readyz, /metrics), the durable queue's worker and the polling leader.
 """

@@ -129,6 +129,7 @@ async def faq_decide(update: Update, context: Context) -> None:
     if proposal is None:
         await query.answer("这条已经处理过了", show_alert=True)
         return
+    await blocking(context.bot_data.ready()[1].share_files, [config.corpus.faq])  # other instances (PostgreSQL)
     await query.answer("已批准")
     await query.edit_message_text(faq_card(proposal) + f"\n\n✅ 已批准,已写入 {plain(config.corpus.faq.name)},下次 /reindex 后生效。")
 
@@ -235,7 +236,7 @@ async def _rebuild(state: BotState, status: Message) -> None:
                 shown = text
         report = future.result()
     except BuildBusyError:
-        await _edit(status, "⚠️ 另一个重建(可能来自命令行)正在进行,请稍后再试。旧索引继续服务。")
+        await _edit(status, "⚠️ 另一个重建(可能来自命令行或另一台服务器)正在进行,请稍后再试。旧索引继续服务,新索引完成后会自动生效。")
     except BotError as exc:
         log.error("rebuild failed: %s", exc)
         await _edit(status, plain(f"❌ 重建失败:{exc}\n旧索引继续服务。"))

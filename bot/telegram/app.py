@@ -30,12 +30,14 @@ from telegram.ext import (
 )
 
 from bot.config import TOKEN_ENV, Config
-from bot.errors import BotError, ConfigError
+from bot.errors import BotError, ConfigError, StorageError
 from bot.roles import Roles
+from bot.storage.queue import ClaimLost
 from bot.telegram import admin, photos, upload
 from bot.telegram import handlers as parents
-from bot.telegram.delivery import MESSAGES_PER_SECOND, AckingProcessor, Deliveries, Limiter, serve_polling
+from bot.telegram.delivery import AckingProcessor, Deliveries, serve_polling
 from bot.telegram.guard import RateGuard, install_redaction, log_uncaught_exceptions
+from bot.telegram.limiter import SLOT_RATE, Budget, Journal, Limiter
 from bot.telegram.render import label
 from bot.telegram.state import CONTEXT_TYPES, BotState, Context, blocking, user_script
 
@@ -100,12 +102,16 @@ def build_application(
     base_url: str | None = None,
     service: object | None = None,
     store: object | None = None,
-    messages_per_second: float = MESSAGES_PER_SECOND,
+    messages_per_second: float = SLOT_RATE,
+    journal: Journal | None = None,
+    budget: Budget | None = None,
 ) -> Application:
     """The whole bot: every handler, the error handler and the startup hooks, wired here.
 
     `service` and `store` may be given ready-made (tests share one index); otherwise
-    `post_init` loads them from `config`.
+    `post_init` loads them from `config`. With the durable queue, `journal` (the
+    UpdateQueue) records each reply sent and `budget` is the send budget shared by every
+    instance (PostgreSQL); `use_queue` then hands the updates' acknowledgement to the worker.
     """
     deliveries = Deliveries()
     builder = (
@@ -113,7 +119,7 @@ def build_application(
         .token(token)
         .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True), allow_sending_without_reply=True))
-        .rate_limiter(Limiter(messages_per_second, max_retries=3))
+        .rate_limiter(Limiter(messages_per_second, shared=budget, journal=journal, max_retries=3))
         .concurrent_updates(AckingProcessor(CONCURRENT_UPDATES, deliveries))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -167,6 +173,12 @@ def build_application(
     return app
 
 
+def use_queue(app: Application, worker: object) -> None:
+    """Updates come from the durable queue: the worker is told when each one is handled."""
+    app.update_processor.deliveries = worker  # type: ignore[attr-defined]
+    app.bot_data.deliveries = worker  # type: ignore[attr-defined]
+
+
 async def post_init(app: Application) -> None:
     """Load the answer service and the store (unless given), then publish the command menus."""
     from bot.service import Service
@@ -200,10 +212,13 @@ async def _publish_commands(app: Application, state: BotState) -> None:
 
 
 async def post_shutdown(app: Application) -> None:
-    """Close the store and the answer pool."""
+    """Close the store, the answer pool and the index follower."""
     state: BotState = app.bot_data
     state.answer_pool.shutdown(wait=False, cancel_futures=True)
     state.ocr_pool.shutdown(wait=False, cancel_futures=True)
+    stop_following = getattr(state.service, "stop_following", None)
+    if stop_following is not None:  # the index follower uses the store's database
+        stop_following()
     if state.store is not None:
         state.store.close()
 
@@ -211,6 +226,9 @@ async def post_shutdown(app: Application) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log the error (the log filter redacts the token), tell the user in one line, carry on."""
     error = context.error
+    if isinstance(error, ClaimLost):
+        log.info("stopped answering an update another instance has taken over: %s", error)
+        return
     if isinstance(error, NetworkError) and update is None:
         log.warning("network problem talking to Telegram (will retry): %s", error)
         return
@@ -239,38 +257,61 @@ def run_bot(config: Config, env: Mapping[str, str] | None = None, *, beside: Cal
     """`python -m bot run`: poll (default) or serve a webhook until SIGINT/SIGTERM.
 
     The index and the store are loaded before Telegram is contacted: a damaged index
-    stops the bot at once with an IndexCorruptError naming the file (exit code 1).
+    stops the bot at once with an IndexCorruptError naming the file (exit code 1), and so
+    does a PostgreSQL that cannot be reached. Updates go through the durable queue in
+    webhook mode (SQLite or PostgreSQL) and when polling with PostgreSQL (one leader polls).
     `beside(service, store)` starts what shares them (the web console, from the CLI).
     """
+    from bot.cluster import IndexCluster
     from bot.service import Service
+    from bot.storage.budget import SharedBudget
+    from bot.storage.queue import UpdateQueue
     from bot.storage.store import Store, load_salt
+    from bot.telegram.queue_worker import QueueWorker
+    from bot.telegram.webhook import serve_health, serve_queue_polling, serve_webhook, watch
 
     secrets = read_secrets(config, env)
-    salt = load_salt(config.storage.path, env)
-    install_redaction([secrets.token, secrets.webhook_secret or "", salt])
+    shared_db = bool(config.storage.url)
+    install_redaction([secrets.token, secrets.webhook_secret or "", *database_secrets(config.storage.url)])
     log_uncaught_exceptions()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if logging.getLogger("bot").getEffectiveLevel() > logging.INFO:
         logging.getLogger("bot").setLevel(logging.INFO)
-    service = Service.from_config(config, build_if_missing=True, warn=log.warning)
-    store = Store.from_settings(config.storage, salt=salt)
+    if shared_db:
+        try:
+            store = Store.from_settings(config.storage)
+        except StorageError as exc:
+            raise BotError(str(exc), hint="The bot does not start without its shared database.") from None
+        salt = store.salt
+    else:
+        salt = load_salt(config.storage.path, env)
+        store = Store.from_settings(config.storage, salt=salt)
+    install_redaction([salt])
+    cluster = IndexCluster(config, store.db) if shared_db else None  # type: ignore[arg-type]
+    service = Service.from_config(config, build_if_missing=True, warn=log.warning, cluster=cluster)
     if beside is not None:
         beside(service, store)
-    app = build_application(config, secrets.token, base_url=secrets.base_url, service=service, store=store)
+    webhook = config.telegram.mode == "webhook"
+    writable = store.db is not None and not getattr(store.db, "read_only", False)
+    queue = UpdateQueue(store.db) if writable and (webhook or shared_db) else None  # type: ignore[arg-type]
+    budget = SharedBudget(store.db, SLOT_RATE) if shared_db else None  # type: ignore[arg-type]
+    app = build_application(config, secrets.token, base_url=secrets.base_url, service=service, store=store, journal=queue, budget=budget)
+    worker = None
+    if queue is not None:
+        worker = QueueWorker(app, queue, lease=config.telegram.lease_seconds)
+        use_queue(app, worker)
+        watch(queue)
+    service.follow()  # switch to builds published by other instances (PostgreSQL only)
     try:
-        if config.telegram.mode == "webhook":
+        if webhook:
             hook = config.telegram.webhook
-            app.run_webhook(
-                listen=hook.listen,
-                port=hook.port,
-                url_path=urllib.parse.urlparse(hook.url).path.lstrip("/"),
-                webhook_url=hook.url,
-                secret_token=secrets.webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
-            )
+            path = urllib.parse.urlparse(hook.url).path or "/"
+            asyncio.run(serve_webhook(app, listen=hook.listen, port=hook.port, url=hook.url, path=path, secret=secrets.webhook_secret, queue=queue, worker=worker))
+        elif queue is not None and worker is not None:
+            health = ("127.0.0.1", config.telegram.health_port) if config.telegram.health_port else None
+            asyncio.run(serve_queue_polling(app, queue=queue, worker=worker, health=health))
         else:
-            asyncio.run(serve_polling(app, app.bot_data.deliveries, allowed_updates=Update.ALL_TYPES))
+            asyncio.run(_poll_with_health(app, config, serve_health))
     except (InvalidToken, Forbidden) as exc:
         raise ConfigError(f"Telegram refused {TOKEN_ENV} ({exc.__class__.__name__}).", hint="Copy the token again from @BotFather (/token).") from None
     except BotError:
@@ -281,4 +322,25 @@ def run_bot(config: Config, env: Mapping[str, str] | None = None, *, beside: Cal
     except Exception:  # logged through the redacting filter rather than printed raw
         log.exception("the bot stopped unexpectedly")
         return 1
+    finally:
+        service.stop_following()
     return 0
+
+
+async def _poll_with_health(app: Application, config: Config, serve_health: object) -> None:
+    listener = None
+    if config.telegram.health_port:
+        listener = await serve_health(app, "127.0.0.1", config.telegram.health_port)  # type: ignore[operator]
+    try:
+        await serve_polling(app, app.bot_data.deliveries, allowed_updates=Update.ALL_TYPES)
+    finally:
+        if listener is not None:
+            await listener.stop()
+
+
+def database_secrets(url: str) -> list[str]:
+    """The password in a database URL (and the URL itself), for the log filter."""
+    if not url:
+        return []
+    password = urllib.parse.urlsplit(url).password or ""
+    return [url, password] if password else [url]

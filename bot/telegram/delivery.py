@@ -1,10 +1,5 @@
-"""Getting updates in and replies out reliably.
+"""Getting updates in reliably (replies go out through `bot.telegram.limiter`).
 
-* `Limiter`: python-telegram-bot's AIORateLimiter with a steady overall rate (never more
-  than `MESSAGES_PER_SECOND` requests to chats in any second, queued, never dropped),
-  the typing action skipped while that queue is busy or a group has used half its 20
-  messages a minute (it is cosmetic and would take a reply's place), and replies retried
-  after 5xx answers and timeouts (429 RetryAfter is retried by AIORateLimiter itself).
 * `Deliveries` + `AckingProcessor` + `Poller`: long polling that acknowledges an update
   to Telegram (the getUpdates `offset`) only once it has been handled, so updates that
   were fetched but not yet answered when the bot stopped or crashed are delivered again
@@ -12,111 +7,32 @@
   is answered.
 * `serve_polling`: `Application.run_polling` with that poller (signals, start-up, a
   clean stop that answers everything already fetched).
+* `AckingProcessor` also serves the durable queue (`bot.telegram.queue_worker`): it marks
+  the update being handled (`IN_FLIGHT`) so its replies are sent once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-import signal
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, SimpleUpdateProcessor
+from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, SimpleUpdateProcessor
+
+from bot.telegram.limiter import IN_FLIGHT, MESSAGES_PER_SECOND, InFlight, Limiter  # noqa: F401 - Limiter re-exported
 
 log = logging.getLogger(__name__)
 
-# Telegram allows about 30 messages a second in total. The limiter spaces requests to
-# chats evenly at this rate, so no 1-second window holds more than this many (plus one).
-MESSAGES_PER_SECOND = 28
-COSMETIC = frozenset({"sendChatAction"})  # skipped rather than queued while the limiter is busy
-NETWORK_RETRY_DELAYS = (0.5, 1.5, 3.0)  # after a 5xx or a timeout, for calls that deliver content
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for new updates
 BUSY_POLL = 0.25  # seconds between polls while fetched updates are still being answered
 STUCK_AFTER = 600.0  # an update unanswered this long no longer holds back the offset
 POLL_LIMIT = 100  # getUpdates' maximum; also bounds the updates fetched but not yet answered
-
-
-def _delivers_content(endpoint: str) -> bool:
-    return (endpoint.startswith(("send", "edit")) and endpoint not in COSMETIC) or endpoint == "copyMessage"
-
-
-class Limiter(AIORateLimiter):
-    """AIORateLimiter with an even overall rate, cosmetic calls skipped when busy, and retries
-    of content deliveries after network errors (a timed-out reply may arrive twice; a lost
-    one never arrives, so retrying is the better failure)."""
-
-    def __init__(self, per_second: float = MESSAGES_PER_SECOND, *, max_retries: int = 3, network_retry_delays: Sequence[float] = NETWORK_RETRY_DELAYS) -> None:
-        # A bucket of one that drains `per_second` times a second: requests are spaced
-        # evenly instead of bursting 30 at once and 30 more as the bucket drains.
-        super().__init__(overall_max_rate=1, overall_time_period=1 / per_second, max_retries=max_retries)
-        self.network_retry_delays = tuple(network_retry_delays)
-        self.skipped = 0  # cosmetic calls left out under load
-
-    async def _run_request(
-        self,
-        chat: bool,
-        group: str | int | bool,
-        allow_paid_broadcast: bool,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """AIORateLimiter's, except that a request that got its turn while a 429 pause was
-        on queues again behind the pause. (AIORateLimiter lets every request that got a
-        turn during the pause go at once when it ends: a burst over Telegram's limit.)"""
-        if allow_paid_broadcast or not (chat and self._base_limiter):
-            return await super()._run_request(chat, group, allow_paid_broadcast, callback, args, kwargs)
-        group_limit = self._get_group_limiter(group) if group and self._group_max_rate else contextlib.nullcontext()
-        async with group_limit:
-            while True:
-                await self._retry_after_event.wait()
-                await self._base_limiter.acquire()
-                if self._retry_after_event.is_set():
-                    return await callback(*args, **kwargs)
-
-    def busy(self, chat_id: object = None) -> bool:
-        """Are replies queuing (overall), or has this group used half its per-minute budget?"""
-        if self._base_limiter is not None and not self._base_limiter.has_capacity():
-            return True
-        group = self._group_limiters.get(chat_id) if isinstance(chat_id, int) and chat_id < 0 else None
-        return group is not None and not group.has_capacity(group.max_rate / 2)
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint in COSMETIC and self.busy(_chat_id(data)):
-            self.skipped += 1
-            return True
-        delays = self.network_retry_delays if _delivers_content(endpoint) else ()
-        for attempt in range(len(delays) + 1):
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except BadRequest:
-                raise
-            except NetworkError as exc:  # 5xx, timeouts, connection errors
-                if attempt == len(delays):
-                    raise
-                log.warning("%s failed (%s); retrying in %.1f s", endpoint, exc, delays[attempt])
-                await asyncio.sleep(delays[attempt])
-        raise AssertionError("unreachable")
-
-
-def _chat_id(data: dict[str, Any]) -> object:
-    try:
-        return int(data.get("chat_id"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return data.get("chat_id")
 
 
 class Deliveries:
@@ -142,6 +58,9 @@ class Deliveries:
         if self._open.pop(update_id, None) is not None:
             self.changed.set()
 
+    def in_flight(self, update: Update) -> InFlight | None:
+        return None  # polled updates are acknowledged once answered; nothing to record per reply
+
     @property
     def open(self) -> int:
         return len(self._open)
@@ -158,19 +77,27 @@ class Deliveries:
 
 
 class AckingProcessor(SimpleUpdateProcessor):
-    """Handles updates concurrently and tells `Deliveries` when each one is done
-    (handlers and error handler both finished)."""
+    """Handles updates concurrently and tells its deliveries (`Deliveries` when polling,
+    the `QueueWorker` with the durable queue) when each one is done (handlers and error
+    handler both finished)."""
 
-    def __init__(self, max_concurrent_updates: int, deliveries: Deliveries) -> None:
+    def __init__(self, max_concurrent_updates: int, deliveries: Any) -> None:
         super().__init__(max_concurrent_updates)
         self.deliveries = deliveries
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        flight = self.deliveries.in_flight(update) if isinstance(update, Update) else None
+        token = IN_FLIGHT.set(flight)
         try:
             await coroutine
         finally:
+            IN_FLIGHT.reset(token)
+            if flight is not None:
+                flight.done = True  # background tasks it started (a /reindex) send unrecorded
             if isinstance(update, Update):
-                self.deliveries.finish(update.update_id)
+                done = self.deliveries.finish(update.update_id)
+                if inspect.isawaitable(done):
+                    await done
 
 
 class Poller:
@@ -252,31 +179,7 @@ def _seconds(value: object) -> float:
 
 async def serve_polling(app: Application, deliveries: Deliveries, *, allowed_updates: Sequence[str] | None = None) -> None:
     """Run the bot with `Poller` until SIGINT/SIGTERM; on stop, answer what was fetched first."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    from bot.telegram.lifecycle import serve
+
     poller = Poller(app, deliveries, allowed_updates=allowed_updates)
-    await app.initialize()
-    try:
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        try:
-            await poller.start()
-            stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({poller.task, stopping}, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
-            stopping.cancel()
-            if poller.task is not None and poller.task.done():
-                poller.task.result()  # a fatal polling error (e.g. the token was revoked)
-        finally:
-            log.info("stopping: answering the updates already fetched")
-            await poller.stop()
-            await app.stop()
-            await poller.acknowledge()
-            if app.post_stop:
-                await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+    await serve(app, begin=poller.start, watch=lambda: poller.task, before_stop=poller.stop, after_stop=poller.acknowledge)

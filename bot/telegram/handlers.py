@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 
 from telegram import (
     InlineKeyboardButton,
@@ -28,6 +29,7 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot import metrics
 from bot.records import Answer, Script
 from bot.storage.store import Store, Vote
 from bot.telegram import conversation
@@ -202,7 +204,9 @@ async def reply_with_answer(update: Update, context: Context, question: str, *, 
         log.debug("typing action failed: %s", exc)
     settings = await blocking(store.settings, user.id)
     state = None if forwardable else await conversation.state_for(context, message)
+    started = time.perf_counter()
     answer = await answering(context, service.ask, question, region=settings.region, state=state)
+    metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
     if settings.script != answer.script:
         await blocking(store.set_script, user.id, answer.script)
     if forwardable:
@@ -221,6 +225,9 @@ async def reply_with_answer(update: Update, context: Context, question: str, *, 
 
 
 async def _log(store: Store, user_id: int, answer: Answer, kind: str, region: str | None, answer_id: str | None) -> None:
+    metrics.QUESTIONS.labels(kind=str(kind)).inc()
+    if answer.abstained:
+        metrics.REFUSALS.inc()
     await blocking(store.log_question, user_id, answer.question, kind=str(kind), abstained=answer.abstained, confidence=answer.confidence, region=region, answer_id=answer_id)
 
 

@@ -22,7 +22,7 @@ from bot.ocr.cache import OcrCache
 from bot.roles import Role
 from bot.telegram.photos import parent_file
 from bot.telegram.render import plain
-from bot.telegram.state import Context, reading, requires
+from bot.telegram.state import Context, blocking, reading, requires
 
 
 def _reindex_button() -> InlineKeyboardMarkup:
@@ -58,6 +58,7 @@ async def upload_report(update: Update, context: Context) -> None:
     if saved.duplicate_of:
         await message.reply_text(plain(f"语料库中已有内容完全相同的文件 {saved.duplicate_of},没有重复保存。"))
         return
+    await blocking(context.bot_data.ready()[1].share_files, [config.corpus.dir / saved.name])  # other instances (PostgreSQL)
     ocr = f",其中 {saved.ocr_pages} 页是扫描件,经 OCR 识别" if saved.ocr_pages else ""
     renamed = f"已有同名文件 {saved.requested},原文件保持不变,新文件另存为 {saved.name}。" if saved.name != saved.requested else ""
     await message.reply_text(

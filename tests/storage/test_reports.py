@@ -26,8 +26,14 @@ def ask(store: Store, when: float, *, abstained: bool = False, confidence: float
     store.now[0] = NOW  # type: ignore[attr-defined]
 
 
-def test_activity_buckets_days_and_counts_outcomes_and_votes(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_activity_buckets_days_and_counts_outcomes_and_votes(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if backend == "postgres":
+        clock = [NOW]
+        store = Store(request.getfixturevalue("postgres_url"), salt="s", clock=lambda: clock[0])
+        store.now = clock  # type: ignore[attr-defined]
+    else:
+        store = store_at(tmp_path)
     ask(store, NOW - 60)
     ask(store, NOW - 120, abstained=True, confidence=0.2)
     ask(store, NOW - 180, confidence=0.55, answer_id="a")
@@ -44,8 +50,14 @@ def test_activity_buckets_days_and_counts_outcomes_and_votes(tmp_path: Path) -> 
     assert result.refused_share == pytest.approx(0.25)
 
 
-def test_question_counts_and_trials(tmp_path: Path) -> None:
-    store = store_at(tmp_path)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_question_counts_and_trials(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if backend == "postgres":
+        clock = [NOW]
+        store = Store(request.getfixturevalue("postgres_url"), salt="s", clock=lambda: clock[0])
+        store.now = clock  # type: ignore[attr-defined]
+    else:
+        store = store_at(tmp_path)
     for _ in range(3):
         ask(store, NOW - 10, question="托管费多少?")
     ask(store, NOW - 10, question="作业多")

@@ -89,7 +89,7 @@ def write_config(project: Path, tmp_path: Path, **replace: str) -> Path:
         setting = "path" if key.startswith("var") else "dir"
         text = text.replace(f'{setting} = "{key}"', f'{setting} = "{folder}"')
     for old, new in replace.items():
-        text = text.replace(old, new)
+        text = text.replace(old, new, 1)  # the first occurrence: [telegram.webhook] url comes before [storage] url
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -190,3 +190,17 @@ async def post_when_listening(session: aiohttp.ClientSession, url: str, update: 
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.2)
+
+
+def test_an_unreachable_database_stops_run_with_its_name_but_not_its_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.telegram.app import database_secrets
+    from tests.pg_server import free_port
+
+    url = f"postgresql://bot:pa55-word-secret@127.0.0.1:{free_port()}/shuangjian"
+    assert database_secrets(url) == [url, "pa55-word-secret"] and database_secrets("") == []
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["run", "--config", str(write_config(REPO / "config.toml", tmp_path))]) == 1
+    err = capsys.readouterr().err
+    assert "cannot connect to the database postgresql://bot@127.0.0.1" in err and "shared database" in err
+    assert "pa55-word-secret" not in err

@@ -251,6 +251,11 @@ async def test_the_database_holds_no_raw_user_id(shipped_config: Path, shipped_s
 
 SQL_CALLS = {"execute", "executemany", "executescript"}
 STORE_CALLS = {"write", "read", "insert"}  # Store.write(what, sql, params) and friends
+# Functions that pass their `sql` parameter on (their callers are checked): the Store's, and the
+# database layer's cursor, whose `adapt` only rewrites `?` placeholders for psycopg.
+PASS_THROUGH = STORE_CALLS | {"execute"}
+# Migration scripts run statement by statement; test_migration_scripts_are_constants checks them.
+MIGRATION_RUNNER = ("migrations.py", "migrate")
 
 
 class _Scope:
@@ -282,9 +287,20 @@ def _static(node: ast.AST, function: ast.FunctionDef | None, scope: _Scope, dept
         return all(_static(e, function, scope, depth + 1) for e in node.elts)
     if isinstance(node, ast.IfExp):
         return _static(node.body, function, scope, depth + 1) and _static(node.orelse, function, scope, depth + 1)
+    if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and len(node.args) == 1:
+        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        if name == "adapt":  # bot.storage.db.adapt: `?` → `%s`, nothing else
+            return _static(node.args[0], function, scope, depth + 1)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in scope.module:
+        table = scope.module[node.value.id]  # a module-level dict or tuple of statements, indexed
+        if isinstance(table, ast.Dict):
+            return all(_static(v, None, scope, depth + 1) for v in table.values)
+        if isinstance(table, (ast.Tuple, ast.List)):
+            return all(_static(v, None, scope, depth + 1) for v in table.elts)
+        return False
     if isinstance(node, ast.Name):
         if function is not None:
-            if node.id in {a.arg for a in function.args.args} and function.name in STORE_CALLS:
+            if node.id in {a.arg for a in function.args.args} and function.name in PASS_THROUGH:
                 return True  # Store.write(what, sql, params) passes its argument on: its callers are checked
             bound = [n.value for n in ast.walk(function) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)]
             loops = [n.iter for n in ast.walk(function) if isinstance(n, ast.For) and isinstance(n.target, ast.Name) and n.target.id == node.id]
@@ -311,13 +327,16 @@ def sql_problems(source: str, name: str) -> list[str]:
     functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     owner = {id(call): f for f in functions for call in ast.walk(f) if isinstance(call, ast.Call)}
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)):
+        function = owner.get(id(call))
+        if function is not None and (name, function.name) == MIGRATION_RUNNER:
+            continue
         if call.func.attr in SQL_CALLS and call.args:
             sql = call.args[0]
         elif call.func.attr in STORE_CALLS and len(call.args) == 3 and isinstance(call.args[0], ast.Constant):
             sql = call.args[1]
         else:
             continue
-        if not _static(sql, owner.get(id(call)), scope):
+        if not _static(sql, function, scope):
             problems.append(f"{name}:{call.lineno}: SQL built at run time: {ast.unparse(sql)[:80]}")
     return problems
 
@@ -327,7 +346,7 @@ def test_sql_is_parameterised_only() -> None:
     problems: list[str] = []
     for path in sorted((REPO / "bot").rglob("*.py")):
         source = path.read_text(encoding="utf-8")
-        if "execute" in source or "store.write" in source or "self.write(" in source:
+        if "execute" in source or "store.write" in source or "self.write(" in source or "store.read(" in source:
             checked += 1
             problems += sql_problems(source, path.name)
     assert checked >= 3 and not problems, problems
@@ -338,9 +357,29 @@ def test_sql_is_parameterised_only() -> None:
         'def f(conn, name):\n    conn.execute("SELECT * FROM t WHERE name = \'{}\'".format(name))',
         'def f(conn, name):\n    sql = "SELECT * FROM t WHERE name = \'" + name + "\'"\n    conn.execute(sql)',
         'def f(store, table):\n    store.write("purge", f"DELETE FROM {table}", ())',
+        'def f(cur, table):\n    cur.execute(adapt(f"DELETE FROM {table}"))',
+        'def migrate(cur, table):\n    cur.execute(f"DELETE FROM {table}")',  # only migrations.py's migrate is exempt
+        'Q = {"a": "SELECT 1", "b": make_sql()}\ndef f(cur, k):\n    cur.execute(Q[k])',  # one value of the table is built
     ):
         assert sql_problems(bad, "bad.py"), bad
     assert not sql_problems('Q = "SELECT 1"\ndef f(conn, ids):\n    marks = ",".join("?" * len(ids))\n    conn.execute(f"SELECT * FROM t WHERE id IN ({marks})", ids)\n    conn.execute(Q + " WHERE x = ?", (1,))', "good.py")
+
+
+def test_migration_scripts_are_constants() -> None:
+    """What `migrate` runs statement by statement is written in the source, never built."""
+    from bot.storage.migrations import MIGRATIONS
+
+    tree = ast.parse((REPO / "bot" / "storage" / "migrations.py").read_text(encoding="utf-8"))
+    constants = {t.id: n.value for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in ([n.target] if isinstance(n, ast.AnnAssign) else n.targets) if isinstance(t, ast.Name)}
+    for backend in ("SQLITE", "POSTGRES"):
+        steps = constants[backend]
+        assert isinstance(steps, ast.List) and steps.elts
+        for step in steps.elts:
+            script = step.elts[2]
+            script = constants.get(script.id, script) if isinstance(script, ast.Name) else script
+            assert isinstance(script, ast.Constant) and isinstance(script.value, str), ast.unparse(step)[:80]
+    assert [v for v, _, _ in MIGRATIONS["sqlite"]] == sorted({v for v, _, _ in MIGRATIONS["sqlite"]})
+    assert [v for v, _, _ in MIGRATIONS["postgres"]] == sorted({v for v, _, _ in MIGRATIONS["postgres"]})
 
 
 # -- admin uploads --------------------------------------------------------------------------------
