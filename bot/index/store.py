@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -270,8 +271,11 @@ def _read_passages(path: Path) -> tuple[dict[int, Passage], dict[int, tuple[str,
         for number, line in enumerate(lines, 1):
             try:
                 record = json.loads(line)
+                if record.get("search_text") == record.get("text"):
+                    record["search_text"] = record["text"]  # one string object, not two equal ones
                 passage = Passage(**{k: v for k, v in record.items() if k in _PASSAGE_FIELDS})
-                words = tuple(record.get("tokens", ()))
+                # Tokens repeat across passages: interned, a million passages keep one copy of each word.
+                words = tuple(map(sys.intern, record.get("tokens", ())))
             except (ValueError, TypeError, AttributeError) as exc:
                 raise IndexCorruptError(str(path), f"line {number} is not a passage ({exc})") from exc
             if passage.id in passages:

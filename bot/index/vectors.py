@@ -84,7 +84,7 @@ def build_vector_index(vectors: np.ndarray, ids: np.ndarray, settings: IndexSett
     index = faiss.IndexIDMap2(inner)
     with faiss_threads(settings.build_threads if kind != FLAT else SEARCH_THREADS):
         if kind == IVF:
-            inner.train(_training_sample(vectors, 256 * params["nlist"]))
+            inner.train(_training_sample(vectors, 64 * params["nlist"]))
         index.add_with_ids(vectors, ids)
         if kind == IVF:
             inner.make_direct_map()  # so reconstruct(id) works
