@@ -33,7 +33,7 @@ from bot.corpus.terms import Terms, load_terms
 from bot.errors import BuildBusyError, ImageError, IndexCorruptError, IndexMissingError
 from bot.index.build import BuildReport, build_index, roll_back
 from bot.index.embedder import Embedder, make_embedder
-from bot.index.status import index_status
+from bot.index.status import corpus_changed
 from bot.index.store import LoadedIndex, load_index
 from bot.ocr import read_image
 from bot.ocr.engine import OcrEngine, shared_engine
@@ -105,8 +105,7 @@ class Service:
             warn("no index has been built yet: building one now (this happens once).")
             build_index(config, embedder=embedder, progress=False)
             index = load_index(config.index)
-        status = index_status(config)
-        if status.corpus_changed:
+        if corpus_changed(config, index.manifest):  # not index_status(): that would load the index a second time
             warn("corpus/ changed since the index was built; answering from the existing index. Run `python -m bot index build` to include the changes.")
         return cls(config, index, embedder)
 

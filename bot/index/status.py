@@ -56,6 +56,14 @@ class IndexStatus:
         return "\n".join(lines)
 
 
+def corpus_changed(config: Config, manifest: dict) -> bool | None:
+    """Whether corpus/ changed since the build with this manifest; None when it cannot be told."""
+    try:
+        return corpus_fingerprint(config.corpus) != manifest.get("corpus_fingerprint")
+    except (CorpusError, OSError):
+        return None
+
+
 def index_status(config: Config) -> IndexStatus:
     """Load and verify the current build, then compare it with the corpus and embedder in `config`."""
     index_dir = str(config.index.dir)
@@ -71,10 +79,7 @@ def index_status(config: Config) -> IndexStatus:
             pass
         return IndexStatus(built=True, build_id=current, problem=str(exc), index_dir=index_dir)
     manifest = index.manifest
-    try:
-        changed: bool | None = corpus_fingerprint(config.corpus) != manifest.get("corpus_fingerprint")
-    except (CorpusError, OSError):
-        changed = None
+    changed = corpus_changed(config, manifest)
     problem = None
     try:
         configured = model_id_for(config.embedder)
