@@ -121,7 +121,7 @@ class Service:
         regions = sorted({p.region for p in index.ordered if p.kind == "report" and p.region})
         stats = TermStatistics(index.ordered)
         catalog = RegionCatalog.from_reports(self.gazetteer, load_metadata(cfg.corpus.metadata).values(), regions)
-        analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index), catalog=catalog)
+        analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index, stats), catalog=catalog)
         composer = AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts))
         thresholds = Thresholds(cfg.retrieval.abstain_threshold, cfg.retrieval.tentative_threshold)
         return Pipeline(
@@ -272,10 +272,12 @@ class Service:
             self._rebuild_lock.release()
 
 
-def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
+def _corrector(terms: Terms, index: LoadedIndex, stats: TermStatistics) -> HomophoneCorrector:
     """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
     vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
-    return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered), index.tokenizer.frequency)
+    corpus = "\n".join(p.search_text for p in index.ordered)
+    sample = "\n".join(stats.texts) if len(stats.texts) < stats.total else None  # the word-weight sample of a large index
+    return HomophoneCorrector(vocabulary, corpus, index.tokenizer.frequency, sample_text=sample)
 
 
 def _script(question: str, state: DialogState | None) -> str:

@@ -39,9 +39,9 @@ def choose_kind(count: int, settings: IndexSettings) -> str:
 
 
 def ivf_lists(count: int, settings: IndexSettings) -> int:
-    """The number of IVF lists: `ivf_nlist`, or about 4·√n; never more than n / 39 (FAISS's
+    """The number of IVF lists: `ivf_nlist`, or about 2·√n; never more than n / 39 (FAISS's
     minimum of training points per list) nor fewer than 1."""
-    wanted = settings.ivf_nlist or int(4 * math.sqrt(max(count, 1)))
+    wanted = settings.ivf_nlist or int(2 * math.sqrt(max(count, 1)))
     return max(1, min(wanted, count // 39))
 
 

@@ -60,9 +60,9 @@ def _rehash(folder: Path) -> None:
 def test_exact_up_to_the_limit_then_the_configured_kind(tmp_path: Path) -> None:
     settings = _settings(tmp_path, exact_limit=100)
     assert choose_kind(100, settings) == FLAT
-    assert choose_kind(101, settings) == HNSW
-    assert choose_kind(101, replace(settings, ann="ivf")) == IVF
-    assert ivf_lists(1_000_000, settings) == 4000  # about 4·√n
+    assert choose_kind(101, settings) == IVF
+    assert choose_kind(101, replace(settings, ann="hnsw")) == HNSW
+    assert ivf_lists(1_000_000, settings) == 2000  # about 2·√n
     assert ivf_lists(1_000_000, replace(settings, ivf_nlist=1024)) == 1024
     assert ivf_lists(100, settings) == 2 and ivf_lists(10, settings) == 1  # never fewer than 39 points a list
     assert describe({"type": "flat"}) == "flat (exact search)"
@@ -134,7 +134,7 @@ def test_a_corrupt_ann_file_is_named(tmp_path: Path) -> None:
 
 
 def test_a_file_of_another_kind_than_the_manifest_says_is_refused(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, exact_limit=3)
+    settings = _settings(tmp_path, exact_limit=3, ann="hnsw")
     _write(tmp_path, settings, "ann")
     _write(tmp_path, None, "flat")
     shutil.copy(tmp_path / BUILDS / "flat" / VECTORS, tmp_path / BUILDS / "ann" / VECTORS)
@@ -155,7 +155,7 @@ def test_a_file_of_another_kind_than_the_manifest_says_is_refused(tmp_path: Path
 
 def test_check_kind_sees_wrong_parameters(tmp_path: Path) -> None:
     vectors = _clustered(200)
-    index, params = build_vector_index(vectors, np.arange(200, dtype=np.int64), _settings(tmp_path, exact_limit=0, hnsw_m=16))
+    index, params = build_vector_index(vectors, np.arange(200, dtype=np.int64), _settings(tmp_path, exact_limit=0, ann="hnsw", hnsw_m=16))
     assert check_kind(index, params) is None
     assert "M=32" in check_kind(index, {**params, "M": 32})
     index, params = build_vector_index(vectors, np.arange(200, dtype=np.int64), _settings(tmp_path, exact_limit=0, ann="ivf"))
@@ -177,20 +177,21 @@ def test_bad_scale_settings_name_the_key(tmp_path: Path, text: str, key: str) ->
         load_config(path, env={})
 
 
-def test_shipped_corpus_stays_exact_and_an_ann_build_answers_alike(shipped_config: Path, tmp_path: Path) -> None:
-    """The real pipeline over the shipped reports, rebuilt (from the embedding cache) with HNSW."""
+@pytest.mark.parametrize(("kind", "shown"), [(HNSW, "hnsw (approximate; M=8, efConstruction=80)"), (IVF, "ivf (approximate; nlist=2)")])
+def test_shipped_corpus_stays_exact_and_an_ann_build_answers_alike(shipped_config: Path, tmp_path: Path, kind: str, shown: str) -> None:
+    """The real pipeline over the shipped reports, rebuilt (from the embedding cache) with HNSW or IVF."""
     assert load_index(load_config(shipped_config, env={}).index).vector_index == {"type": "flat"}
     shutil.copytree(shipped_config.parent, tmp_path / "p", ignore=shutil.ignore_patterns("var"))
     config_path = tmp_path / "p" / "config.toml"
-    edit_config(config_path, "index", exact_limit=50, hnsw_m=8)
+    edit_config(config_path, "index", exact_limit=50, ann=kind, hnsw_m=8)
     config = load_config(config_path, env={})
     report = build_index(config, progress=False)
     assert report.embedded == 0 and report.passages > 50
     status = index_status(config)
-    assert status.problem is None and status.vectors == "hnsw (approximate; M=8, efConstruction=80)"
-    assert "vectors: hnsw (approximate" in status.describe()
+    assert status.problem is None and status.vectors == shown
+    assert f"vectors: {shown}" in status.describe()
     service = Service.from_config(config, build_if_missing=False)
-    assert service.pipeline.index.vector_index["type"] == HNSW
+    assert service.pipeline.index.vector_index["type"] == kind
     answer = service.ask("托管费按什么标准收")
     assert not answer.abstained and "2元/课时" in answer.text.split("\n")[0]
     assert service.ask("高考志愿怎么填?").abstained
