@@ -27,7 +27,7 @@ from bot.config import CorpusSettings, IndexSettings
 from bot.corpus.files import fsync_dir  # noqa: F401  (build.py imports it from here)
 from bot.errors import BuildError, CorpusError, EmbedderError, IndexCorruptError, IndexMissingError, UsageError
 from bot.index.keyword import KeywordIndex
-from bot.index.vectors import FLAT, check_kind, tune_search
+from bot.index.vectors import FLAT, SEARCH_THREADS, check_kind, tune_search
 from bot.records import Passage
 from bot.text import Tokenizer
 
@@ -145,6 +145,7 @@ class LoadedIndex:
         k = min(k, int(self.faiss_index.ntotal))
         if k == 0:
             return []
+        faiss.omp_set_num_threads(SEARCH_THREADS)  # OpenMP settings are per thread: the one asking gets one
         scores, labels = self.faiss_index.search(query, k)
         return [(int(pid), float(score)) for pid, score in zip(labels[0], scores[0]) if pid != -1]
 

@@ -198,3 +198,22 @@ def test_shipped_corpus_stays_exact_and_an_ann_build_answers_alike(shipped_confi
     edit_config(config_path, "index", exact_limit=200_000)
     note = index_status(load_config(config_path, env={})).describe()
     assert "now selects flat" in note and "next build switches" in note
+
+
+def test_every_thread_that_searches_uses_one_faiss_thread(tmp_path: Path) -> None:
+    """OpenMP settings are per thread: the answering pool's threads must not start FAISS workers."""
+    import threading
+
+    passages, vectors = _write(tmp_path, _settings(tmp_path, exact_limit=3))
+    index = load_index(IndexSettings(dir=tmp_path))
+    seen = []
+
+    def ask() -> None:
+        faiss.omp_set_num_threads(4)  # whatever the thread had before
+        index.dense_search(vectors[0], 3)
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    worker.join()
+    assert seen == [1]
