@@ -16,11 +16,11 @@ from bot.config import IndexSettings, load_config
 from bot.errors import ConfigError, IndexCorruptError
 from bot.index.build import build_index, write_build
 from bot.index.status import index_status
-from bot.index.store import BUILDS, MANIFEST, VECTORS, file_sha256, load_index, set_current
+from bot.index.store import BUILDS, MANIFEST, VECTORS, load_index, set_current
 from bot.index.vectors import FLAT, HNSW, IVF, build_vector_index, check_kind, choose_kind, describe, inner_index, ivf_lists
 from bot.service import Service
 from bot.text import Tokenizer
-from tests.helpers_index import HashEmbedder, edit_config, sample_passages
+from tests.helpers_index import HashEmbedder, edit_config, rehash_manifest, sample_passages
 
 TOKENIZER = Tokenizer(("课后服务", "校外培训", "有偿补课"))
 
@@ -48,13 +48,6 @@ def _clustered(count: int, dim: int = 48, centres: int = 40, seed: int = 0) -> n
     vectors = middle[rng.integers(0, centres, count)] + 0.6 * rng.normal(size=(count, dim))
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors.astype(np.float32)
-
-
-def _rehash(folder: Path) -> None:
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    for rel in manifest["files"]:
-        manifest["files"][rel] = {"sha256": file_sha256(folder / rel), "size": (folder / rel).stat().st_size}
-    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def test_exact_up_to_the_limit_then_the_configured_kind(tmp_path: Path) -> None:
@@ -127,7 +120,7 @@ def test_a_corrupt_ann_file_is_named(tmp_path: Path) -> None:
         load_index(settings)
     assert info.value.path == str(path) and "truncated" in info.value.reason
     assert "python -m bot index build" in str(info.value)
-    _rehash(path.parent)  # the manifest agrees: FAISS itself refuses the file
+    rehash_manifest(path.parent)  # the manifest agrees: FAISS itself refuses the file
     with pytest.raises(IndexCorruptError) as info:
         load_index(settings)
     assert info.value.path == str(path) and "FAISS" in info.value.reason
@@ -138,7 +131,7 @@ def test_a_file_of_another_kind_than_the_manifest_says_is_refused(tmp_path: Path
     _write(tmp_path, settings, "ann")
     _write(tmp_path, None, "flat")
     shutil.copy(tmp_path / BUILDS / "flat" / VECTORS, tmp_path / BUILDS / "ann" / VECTORS)
-    _rehash(tmp_path / BUILDS / "ann")
+    rehash_manifest(tmp_path / BUILDS / "ann")
     set_current(tmp_path, "ann")
     with pytest.raises(IndexCorruptError, match="manifest says hnsw but the file holds IndexFlatIP") as info:
         load_index(settings)
