@@ -85,7 +85,8 @@ def rss_mb() -> tuple[float, float]:
 def questions() -> list[str]:
     out = []
     for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        out += [json.loads(line)["q"] for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        out += [row["q"] for row in rows if "q" in row]  # single questions (conversation files have turns)
     return out
 
 
