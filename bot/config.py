@@ -34,11 +34,23 @@ class CorpusSettings:
     max_file_mb: float = 20.0
 
 
+ANN_KINDS = ("hnsw", "ivf")
+
+
 @dataclass(frozen=True)
 class IndexSettings:
     dir: Path
     keep_previous: int = 1
     poll_published_seconds: float = 30.0  # PostgreSQL: how often to look for a published build if NOTIFY is missed
+    # Dense vectors: exact (flat) search up to `exact_limit` passages, `ann` beyond it.
+    exact_limit: int = 200_000
+    ann: str = "ivf"
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 512
+    ivf_nlist: int = 0  # 0: about 2 x sqrt(passages)
+    ivf_nprobe: int = 64
+    build_threads: int = 0  # FAISS threads while building an ANN index; 0: every core
 
 
 @dataclass(frozen=True)
@@ -258,6 +270,14 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
         dir=rel(i.text("dir", "index")),
         keep_previous=i.number("keep_previous", int, 1, 0),
         poll_published_seconds=i.number("poll_published_seconds", float, 30.0, 1.0, 3600.0),
+        exact_limit=i.number("exact_limit", int, 200_000, 0),
+        ann=i.text("ann", "ivf", ANN_KINDS),
+        hnsw_m=i.number("hnsw_m", int, 32, 4, 128),
+        hnsw_ef_construction=i.number("hnsw_ef_construction", int, 80, 8, 2048),
+        hnsw_ef_search=i.number("hnsw_ef_search", int, 512, 1, 4096),
+        ivf_nlist=i.number("ivf_nlist", int, 0, 0, 1_000_000),
+        ivf_nprobe=i.number("ivf_nprobe", int, 64, 1, 1_000_000),
+        build_threads=i.number("build_threads", int, 0, 0, 1024),
     )
 
     e = _Section(data.get("embedder", {}), "embedder")

@@ -36,7 +36,7 @@ from bot.corpus.terms import Terms, load_terms
 from bot.errors import BuildBusyError, ImageError, IndexCorruptError, IndexMissingError, StorageError
 from bot.index.build import BuildReport, build_index, roll_back
 from bot.index.embedder import Embedder, make_embedder
-from bot.index.status import index_status
+from bot.index.status import corpus_changed
 from bot.index.store import LoadedIndex, load_index, read_current
 from bot.ocr import read_image
 from bot.ocr.engine import OcrEngine, shared_engine
@@ -126,8 +126,7 @@ class Service:
             index = load_index(config.index)
         if cluster is not None:
             cluster.publish_if_none()
-        status = index_status(config)
-        if status.corpus_changed:
+        if corpus_changed(config, index.manifest):  # not index_status(): that would load the index a second time
             warn("corpus/ changed since the index was built; answering from the existing index. Run `python -m bot index build` to include the changes.")
         return cls(config, index, embedder, cluster=cluster)
 
@@ -143,7 +142,7 @@ class Service:
         regions = sorted({p.region for p in index.ordered if p.kind == "report" and p.region})
         stats = TermStatistics(index.ordered)
         catalog = RegionCatalog.from_reports(self.gazetteer, load_metadata(cfg.corpus.metadata).values(), regions)
-        analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index), catalog=catalog)
+        analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index, stats), catalog=catalog)
         composer = AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts))
         thresholds = Thresholds(cfg.retrieval.abstain_threshold, cfg.retrieval.tentative_threshold)
         return Pipeline(
@@ -348,10 +347,12 @@ def _fetch_published(cluster: IndexCluster, embedder: Embedder, warn: Callable[[
             time.sleep(2.0)
 
 
-def _corrector(terms: Terms, index: LoadedIndex) -> HomophoneCorrector:
+def _corrector(terms: Terms, index: LoadedIndex, stats: TermStatistics) -> HomophoneCorrector:
     """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
     vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
-    return HomophoneCorrector(vocabulary, "\n".join(p.search_text for p in index.ordered), index.tokenizer.frequency)
+    corpus = "\n".join(p.search_text for p in index.ordered)
+    sample = "\n".join(stats.texts) if len(stats.texts) < stats.total else None  # the word-weight sample of a large index
+    return HomophoneCorrector(vocabulary, corpus, index.tokenizer.frequency, sample_text=sample)
 
 
 def _script(question: str, state: DialogState | None) -> str:

@@ -172,3 +172,14 @@ def test_trace_is_ask_with_its_ranking(shipped_service: Service) -> None:
     assert answer.text == plain.text and answer.confidence == plain.confidence
     assert ranking.query.text == answer.effective_question
     assert [h.passage.id for h in ranking.reports[: len(answer.hits)]] == [h.passage.id for h in answer.hits]
+
+
+def test_starting_loads_the_index_once(shipped_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national index takes a minute and gigabytes to load: starting must not load it twice."""
+    from bot.index import store
+
+    loads = []
+    real = store.load_build
+    monkeypatch.setattr(store, "load_build", lambda *args, **kwargs: loads.append(args) or real(*args, **kwargs))
+    Service.from_config(load_config(shipped_config, env={}), build_if_missing=False)
+    assert len(loads) == 1

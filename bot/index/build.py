@@ -23,7 +23,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from bot.config import Config
+from bot.config import Config, IndexSettings
 from bot.corpus.loader import ignored_files, ignored_reason, load_passages
 from bot.corpus.scans import Scanner, ScanRecord
 from bot.corpus.terms import load_terms
@@ -50,6 +50,7 @@ from bot.index.store import (
     read_current,
     set_current,
 )
+from bot.index.vectors import build_vector_index
 from bot.ocr.cache import OcrCache
 from bot.records import Passage
 from bot.text import Tokenizer
@@ -113,6 +114,7 @@ def build_index(config: Config, *, embedder: Embedder | None = None, progress: P
                 partial, build_id=build_id, passages=passages, tokens=tokens, vectors=vectors, embedder=model_id,
                 corpus_fingerprint=fingerprint, corpus_dir=config.corpus.dir, dictionary=tokenizer.words, skipped=skipped,
                 scanned=scanner.records,
+                vector_settings=config.index,
             )
             os.rename(partial, builds / build_id)
             fsync_dir(builds)
@@ -123,7 +125,7 @@ def build_index(config: Config, *, embedder: Embedder | None = None, progress: P
             shutil.rmtree(partial, ignore_errors=True)
             raise
         try:
-            load_build(builds / build_id)  # what was written must load before it serves
+            load_build(builds / build_id, config.index)  # what was written must load before it serves
         except IndexCorruptError:
             shutil.rmtree(builds / build_id, ignore_errors=True)
             raise
@@ -252,8 +254,12 @@ def write_build(
     dictionary: Sequence[str] = (),
     skipped: Sequence[DocumentError] = (),
     scanned: Sequence[ScanRecord] = (),
+    vector_settings: IndexSettings | None = None,
 ) -> dict[str, Any]:
-    """Write a complete build into the new `folder` (manifest last, everything fsynced); returns the manifest."""
+    """Write a complete build into the new `folder` (manifest last, everything fsynced); returns the manifest.
+
+    `vector_settings` choose the FAISS index (exact up to `exact_limit` passages, HNSW/IVF
+    beyond); without them the index is exact."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or not (len(passages) == len(tokens) == vectors.shape[0]):
         raise BuildError(f"a build needs one token list and one vector per passage: {len(passages)} passages, {len(tokens)} token lists, vectors {vectors.shape}.")
@@ -261,9 +267,9 @@ def write_build(
     if len(set(ids.tolist())) != len(ids):
         raise BuildError("two passages share one id.", hint="The corpus splitter must give every passage its own id.")
     folder.mkdir(parents=True)
-    index = faiss.IndexIDMap2(faiss.IndexFlatIP(int(vectors.shape[1])))
-    index.add_with_ids(vectors, ids)
+    index, vector_index = build_vector_index(vectors, ids, vector_settings or IndexSettings(dir=folder, exact_limit=len(ids)))
     faiss.write_index(index, str(folder / VECTORS))
+    del index
     with open(folder / PASSAGES, "w", encoding="utf-8") as out:
         for passage, words in zip(passages, tokens):
             out.write(json.dumps({**asdict(passage), "tokens": list(words)}, ensure_ascii=False) + "\n")
@@ -284,6 +290,7 @@ def write_build(
         "documents": len({p.doc_id for p in passages if p.kind == "report"}),
         "passages": len(passages),
         "dictionary": list(dictionary),
+        "vector_index": vector_index,
         "skipped": [{"path": str(e.path), "reason": str(e.reason)} for e in skipped],
         "scanned": [{"path": r.name, "pages": r.pages, "ocr_pages": r.ocr_pages} for r in scanned],
         "files": files,

@@ -9,6 +9,7 @@ from bot.corpus.scans import ScanRecord
 from bot.errors import BotError, CorpusError, IndexCorruptError, IndexMissingError
 from bot.index.embedder import model_id_for
 from bot.index.store import REBUILD, corpus_fingerprint, load_index, read_current
+from bot.index.vectors import choose_kind, describe
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class IndexStatus:
     index_dir: str | None = None
     skipped: tuple[str, ...] = ()
     scanned: tuple[str, ...] = ()  # "OCRed scan.pdf: 2 pages", one per file read by OCR
+    vectors: str | None = None  # the FAISS index kind, e.g. "flat (exact search)"
+    vectors_note: str | None = None  # set when config.toml would now choose another kind
 
     def describe(self) -> str:
         """A few lines for `python -m bot index status`."""
@@ -36,6 +39,10 @@ class IndexStatus:
         if self.embedder:
             lines.append(f"corpus: {self.corpus_dir}: {self.documents} documents, {self.passages} passages")
             lines.append(f"embedder: {self.embedder}")
+        if self.vectors:
+            lines.append(f"vectors: {self.vectors}")
+        if self.vectors_note:
+            lines.append(f"note: {self.vectors_note}")
         lines.extend(f"skipped at build time: {item}" for item in self.skipped)
         lines.extend(self.scanned)
         if self.problem:
@@ -47,6 +54,14 @@ class IndexStatus:
         else:
             lines.append("up to date: corpus/ has not changed since this build")
         return "\n".join(lines)
+
+
+def corpus_changed(config: Config, manifest: dict) -> bool | None:
+    """Whether corpus/ changed since the build with this manifest; None when it cannot be told."""
+    try:
+        return corpus_fingerprint(config.corpus) != manifest.get("corpus_fingerprint")
+    except (CorpusError, OSError):
+        return None
 
 
 def index_status(config: Config) -> IndexStatus:
@@ -64,10 +79,7 @@ def index_status(config: Config) -> IndexStatus:
             pass
         return IndexStatus(built=True, build_id=current, problem=str(exc), index_dir=index_dir)
     manifest = index.manifest
-    try:
-        changed: bool | None = corpus_fingerprint(config.corpus) != manifest.get("corpus_fingerprint")
-    except (CorpusError, OSError):
-        changed = None
+    changed = corpus_changed(config, manifest)
     problem = None
     try:
         configured = model_id_for(config.embedder)
@@ -75,7 +87,15 @@ def index_status(config: Config) -> IndexStatus:
         configured, problem = None, str(exc)
     if configured is not None and configured != manifest["embedder"]:
         problem = f"this index was built with embedder {manifest['embedder']!r} but config.toml selects {configured!r}: {REBUILD}."
+    built_kind = index.vector_index.get("type")
+    wanted = choose_kind(len(index.ordered), config.index)
+    note = None
+    if wanted != built_kind:
+        note = (f"config.toml ([index] exact_limit = {config.index.exact_limit}, ann = {config.index.ann!r}) now selects "
+                f"{wanted} for {len(index.ordered)} passages; the next build switches to it")
     return IndexStatus(
+        vectors=describe(index.vector_index),
+        vectors_note=note,
         built=True,
         build_id=index.build_id,
         built_at=manifest.get("built_at"),

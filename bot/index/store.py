@@ -1,6 +1,7 @@
 """The index on disk (docs/ARCHITECTURE.md): build folders, the CURRENT pointer, manifest, verification.
 
-A build folder holds vectors.faiss (IndexIDMap2 over IndexFlatIP, int64 passage ids),
+A build folder holds vectors.faiss (IndexIDMap2, int64 passage ids, over an exact
+IndexFlatIP or, past `[index] exact_limit` passages, HNSW or IVF: see vectors.py),
 passages.jsonl (every Passage field plus its BM25 tokens), keyword/ (the BM25 index)
 and manifest.json, written last, with the sha256 and size of every other file.
 `load_index` checks all of them before anything is served.
@@ -12,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -25,6 +27,7 @@ from bot.config import CorpusSettings, IndexSettings
 from bot.corpus.files import fsync_dir  # noqa: F401  (build.py imports it from here)
 from bot.errors import BuildError, CorpusError, EmbedderError, IndexCorruptError, IndexMissingError, UsageError
 from bot.index.keyword import KeywordIndex
+from bot.index.vectors import FLAT, SEARCH_THREADS, check_kind, tune_search
 from bot.records import Passage
 from bot.text import Tokenizer
 
@@ -107,14 +110,17 @@ class LoadedIndex:
     tokens: dict[int, tuple[str, ...]]
     faiss_index: Any = field(repr=False)
     keyword: KeywordIndex = field(repr=False)
-    _matrix: np.ndarray = field(repr=False)
-    _rows: dict[int, int] = field(repr=False)
     _tokenizer: Tokenizer | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def dim(self) -> int:
         return int(self.faiss_index.d)
+
+    @property
+    def vector_index(self) -> dict[str, Any]:
+        """The manifest's `vector_index`: {"type": "flat"} or the ANN kind and its build parameters."""
+        return vector_index_of(self.manifest)
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -139,6 +145,7 @@ class LoadedIndex:
         k = min(k, int(self.faiss_index.ntotal))
         if k == 0:
             return []
+        faiss.omp_set_num_threads(SEARCH_THREADS)  # OpenMP settings are per thread: the one asking gets one
         scores, labels = self.faiss_index.search(query, k)
         return [(int(pid), float(score)) for pid, score in zip(labels[0], scores[0]) if pid != -1]
 
@@ -147,12 +154,20 @@ class LoadedIndex:
         return self.keyword.search(tokens, k)
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:
-        """The stored (normalised) vectors of these passage ids, in that order."""
-        try:
-            rows = [self._rows[int(pid)] for pid in ids]
-        except KeyError as exc:
-            raise UsageError(f"passage id {exc.args[0]} is not in index {self.build_id}.") from None
-        return self._matrix[rows].copy()
+        """The stored (normalised) vectors of these passage ids, in that order (read back from FAISS,
+        whatever its kind, so no second copy of every vector is kept in memory)."""
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        for row, pid in enumerate(ids):
+            if int(pid) not in self.passages:
+                raise UsageError(f"passage id {pid} is not in index {self.build_id}.")
+            out[row] = self.faiss_index.reconstruct(int(pid))
+        return out
+
+
+def vector_index_of(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Which FAISS index a build uses; builds from before ANN support are flat."""
+    params = manifest.get("vector_index", {"type": FLAT})
+    return params if isinstance(params, dict) else {"type": params}
 
 
 def _check_k(k: int) -> None:
@@ -168,7 +183,7 @@ def load_index(settings: IndexSettings) -> LoadedIndex:
     folder = settings.dir / BUILDS / build_id
     if not _BUILD_ID.match(build_id) or not folder.is_dir():
         raise IndexCorruptError(str(settings.dir / CURRENT), f"it names build {build_id!r}, which is not in {settings.dir / BUILDS}")
-    return load_build(folder)
+    return load_build(folder, settings)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -213,8 +228,8 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
             raise IndexCorruptError(str(path), "its sha256 does not match the manifest")
 
 
-def load_build(folder: Path) -> LoadedIndex:
-    """Load and verify one build folder."""
+def load_build(folder: Path, settings: IndexSettings | None = None) -> LoadedIndex:
+    """Load and verify one build folder; `settings` give the ANN search parameters."""
     # A flat index of a few thousand vectors is searched fastest on one thread; FAISS's
     # OpenMP workers would otherwise spin between questions and slow the embedder down.
     faiss.omp_set_num_threads(1)
@@ -227,6 +242,10 @@ def load_build(folder: Path) -> LoadedIndex:
         raise IndexCorruptError(str(vectors_path), f"FAISS cannot read it ({str(exc).strip().splitlines()[-1]})") from exc
     if not isinstance(index, faiss.IndexIDMap2) or index.d != manifest["dim"] or index.ntotal != manifest["passages"]:
         raise IndexCorruptError(str(vectors_path), f"expected an IndexIDMap2 of {manifest['passages']} vectors of {manifest['dim']} dimensions")
+    mismatch = check_kind(index, vector_index_of(manifest))
+    if mismatch:
+        raise IndexCorruptError(str(vectors_path), mismatch)
+    tune_search(index, settings or IndexSettings(dir=folder.parent.parent))  # the default search parameters
     ids = faiss.vector_to_array(index.id_map).astype(np.int64)
     passages, tokens = _read_passages(folder / PASSAGES)
     if len(passages) != len(ids) or set(passages) != set(ids.tolist()):
@@ -234,7 +253,6 @@ def load_build(folder: Path) -> LoadedIndex:
     keyword = KeywordIndex.load(folder / KEYWORD)
     if set(keyword.ids.tolist()) != set(passages):
         raise IndexCorruptError(str(folder / KEYWORD), f"its ids do not match the passages in {PASSAGES}")
-    matrix = index.index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
     return LoadedIndex(
         path=folder,
         build_id=manifest["build_id"],
@@ -244,8 +262,6 @@ def load_build(folder: Path) -> LoadedIndex:
         tokens=tokens,
         faiss_index=index,
         keyword=keyword,
-        _matrix=matrix,
-        _rows={pid: row for row, pid in enumerate(ids.tolist())},
     )
 
 
@@ -256,8 +272,11 @@ def _read_passages(path: Path) -> tuple[dict[int, Passage], dict[int, tuple[str,
         for number, line in enumerate(lines, 1):
             try:
                 record = json.loads(line)
+                if record.get("search_text") == record.get("text"):
+                    record["search_text"] = record["text"]  # one string object, not two equal ones
                 passage = Passage(**{k: v for k, v in record.items() if k in _PASSAGE_FIELDS})
-                words = tuple(record.get("tokens", ()))
+                # Tokens repeat across passages: interned, a million passages keep one copy of each word.
+                words = tuple(map(sys.intern, record.get("tokens", ())))
             except (ValueError, TypeError, AttributeError) as exc:
                 raise IndexCorruptError(str(path), f"line {number} is not a passage ({exc})") from exc
             if passage.id in passages:

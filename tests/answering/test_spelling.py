@@ -71,3 +71,11 @@ def test_with_the_real_tokenizer(shipped_service) -> None:
     assert analyzer.analyze("哪个城市的房价最高").corrections == ()
     assert analyzer.analyze("孩子厌学不想上学怎么办").corrections == ()
     assert analyzer.analyze("课后服务几点借宿").text == "课后服务几点结束"
+
+
+def test_a_sample_of_a_large_corpus_ranks_sound_alike_words() -> None:
+    """其中 and 期中 sound alike: the word used more wins; a sample (national index) can decide that."""
+    assert HomophoneCorrector(["其中", "期中"], "其中其中期中").by_sound[sound_key("其中")] == "其中"
+    sampled = HomophoneCorrector(["其中", "期中"], "其中其中期中", sample_text="期中")
+    assert sampled.by_sound[sound_key("其中")] == "期中"
+    assert sampled.corpus_text == "其中其中期中"  # the reports' own words are still checked in full

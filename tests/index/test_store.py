@@ -20,13 +20,12 @@ from bot.index.store import (
     PASSAGES,
     VECTORS,
     corpus_fingerprint,
-    file_sha256,
     load_index,
     read_current,
     set_current,
 )
 from bot.text import Tokenizer
-from tests.helpers_index import HashEmbedder, sample_passages
+from tests.helpers_index import HashEmbedder, rehash_manifest, sample_passages
 
 DICTIONARY = ("课后服务", "校外培训", "有偿补课")
 TOKENIZER = Tokenizer(DICTIONARY)  # jieba takes a moment to start: share one
@@ -45,14 +44,6 @@ def _write(index_dir: Path, build_id: str = "b1", *, corpus: Path | None = None,
     )
     set_current(index_dir, build_id)
     return passages, vectors
-
-
-def _rehash(folder: Path) -> None:
-    """Make the manifest agree with the files as they are now (to get past the checksum layer)."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    for rel in manifest["files"]:
-        manifest["files"][rel] = {"sha256": file_sha256(folder / rel), "size": (folder / rel).stat().st_size}
-    (folder / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -122,7 +113,7 @@ def test_truncated_vectors(tmp_path: Path) -> None:
     with pytest.raises(IndexCorruptError) as info:
         load_index(IndexSettings(dir=tmp_path))
     assert info.value.path == str(path) and "truncated" in info.value.reason
-    _rehash(path.parent)  # even when the manifest agrees, FAISS itself refuses the file
+    rehash_manifest(path.parent)  # even when the manifest agrees, FAISS itself refuses the file
     with pytest.raises(IndexCorruptError) as info:
         load_index(IndexSettings(dir=tmp_path))
     assert info.value.path == str(path) and "FAISS" in info.value.reason
@@ -168,7 +159,7 @@ def test_passages_not_matching_faiss_ids(tmp_path: Path) -> None:
     folder = tmp_path / BUILDS / "b1"
     lines = (folder / PASSAGES).read_text(encoding="utf-8").splitlines(keepends=True)
     (folder / PASSAGES).write_text("".join(lines[:-1]), encoding="utf-8")  # one passage lost
-    _rehash(folder)
+    rehash_manifest(folder)
     with pytest.raises(IndexCorruptError, match="do not match") as info:
         load_index(IndexSettings(dir=tmp_path))
     assert info.value.path == str(folder / PASSAGES)

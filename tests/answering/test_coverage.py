@@ -1,0 +1,37 @@
+"""Word weights (IDF) over the report passages: exact for a district's reports, sampled for a national index."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bot.answering.coverage import TermStatistics
+from tests.helpers_index import make_passage
+
+PHRASES = ["课后服务", "校外培训", "作业", "收费", "举报电话", "寒暑假"]
+
+
+def _passages(count: int) -> list:
+    """Passage n holds PHRASES[i] when n is a multiple of i + 1: 课后服务 in all, 寒暑假 in every sixth."""
+    return [make_passage("d.txt", n, "".join(p for i, p in enumerate(PHRASES) if n % (i + 1) == 0) + f"第{n}段") for n in range(count)]
+
+
+def test_small_corpora_count_every_passage() -> None:
+    passages = _passages(600)
+    stats = TermStatistics(passages)
+    assert len(stats.texts) == stats.total == 600
+    assert stats.idf("寒暑假") == pytest.approx(math.log(601 / 100.5))  # 100 of 600 passages
+    assert stats.idf("从未出现") == pytest.approx(math.log(601 / 0.5))
+
+
+def test_large_corpora_estimate_from_a_sample() -> None:
+    passages = _passages(50_000)
+    exact = TermStatistics(passages, sample=10**9)
+    sampled = TermStatistics(passages, sample=5_000)
+    assert exact.total == sampled.total == 50_000 and len(sampled.texts) == 5_000
+    for word in PHRASES:
+        assert sampled.idf(word) == pytest.approx(exact.idf(word), abs=0.05), word
+    weights = [sampled.idf(w) for w in PHRASES]
+    assert weights == sorted(weights)  # rarer words still weigh more
+    assert sampled.idf("从未出现") == exact.idf("从未出现")
