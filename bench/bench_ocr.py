@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.answering.evaluate import labelled_texts  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.ocr import read_image  # noqa: E402
 from bot.ocr.accuracy import character_accuracy  # noqa: E402
@@ -129,10 +130,7 @@ def measure_kinds(config, rounds: int, scratch: Path) -> list[dict]:
 
 
 def questions() -> list[str]:
-    out = []
-    for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        out += [json.loads(line)["q"] for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return out
+    return labelled_texts(ROOT / "tests" / "data")
 
 
 def latency_under_load(service: Service, seconds: float, rate: float, ocr: bool) -> dict:

@@ -11,7 +11,6 @@ target <= 3 s. Uses the single questions in tests/data/*.jsonl.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -21,16 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.answering.evaluate import labelled_texts  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.service import Service  # noqa: E402
 
 
 def questions() -> list[str]:
-    out = []
-    for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        rows = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        out += [row["q"] for row in rows if "q" in row]  # single questions (conversation files have turns)
-    return out
+    return labelled_texts(ROOT / "tests" / "data")
 
 
 def per_question(fn, items: list[str], rounds: int) -> float:

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_build import EmbedClock  # noqa: E402
+from bot.answering.evaluate import labelled_texts  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.index import build as build_module  # noqa: E402
 from bot.index.build import build_index, write_build  # noqa: E402
@@ -83,11 +84,7 @@ def rss_mb() -> tuple[float, float]:
 
 
 def questions() -> list[str]:
-    out = []
-    for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        rows = [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-        out += [row["q"] for row in rows if "q" in row]  # single questions (conversation files have turns)
-    return out
+    return labelled_texts(ROOT / "tests" / "data")
 
 
 def pct(values: list[float], q: float) -> float:

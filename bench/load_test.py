@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.answering.evaluate import labelled_texts  # noqa: E402
 from bot.text import to_script  # noqa: E402
 from tests.fake_bot_api import TOKEN, Call, FakeBotApi  # noqa: E402
 
@@ -46,10 +47,7 @@ CHAT_METHODS = ("sendMessage", "sendChatAction", "editMessageText", "editMessage
 
 
 def load_questions() -> list[str]:
-    questions: list[str] = []
-    for file in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
-        questions += [json.loads(line)["q"] for line in file.read_text(encoding="utf-8").splitlines() if line.strip() and '"q"' in line]  # not the conversation sets
-    return questions
+    return labelled_texts(ROOT / "tests" / "data")
 
 
 def project_copy(dest: Path, config: Path) -> Path:

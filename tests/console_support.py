@@ -5,7 +5,6 @@ HTTP clients logged in through a real one-time link."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 import re
 import socket
@@ -16,6 +15,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from bot.answering.evaluate import labelled_texts
 from bot.config import Config, StorageSettings, load_config
 from bot.console.app import build_console
 from bot.index.store import load_index
@@ -75,8 +75,7 @@ ENDINGS = ("", "?", "啊", "呢", "谢谢", "急", "。请问一下")
 
 def labelled_questions() -> list[str]:
     """Every question of the labelled sets: single questions, and each turn of the conversations."""
-    records = [json.loads(line) for file in sorted((REPO / "tests" / "data").glob("*.jsonl")) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [question for record in records for question in ([record["q"]] if "q" in record else record["turns"])]
+    return labelled_texts(REPO / "tests" / "data", turns=True)
 
 
 def log_questions(store: Store, count: int, *, days: int = 30, seed: int = 7) -> None:

@@ -85,6 +85,18 @@ class EvalReport:
         return "\n".join(lines)
 
 
+def labelled_texts(folder: Path, *, turns: bool = False) -> list[str]:
+    """Every question written in the labelled sets of `folder` (*.jsonl), for benches and
+    sample logs: the single questions, and with `turns` each turn of the conversations."""
+    out: list[str] = []
+    for file in sorted(folder.glob("*.jsonl")):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out += [row["q"]] if "q" in row else (list(row["turns"]) if turns else [])
+    return out
+
+
 def load_questions(path: Path, *, allow_empty: bool = False) -> list[LabelledQuestion]:
     """Read a labelled question file; a bad line is a UsageError naming the line.
     Conversation records (with `turns`) are left to `evaluate_dialogs.load_dialogs`."""
