@@ -88,9 +88,9 @@ def log_questions(store: Store, count: int, *, days: int = 30, seed: int = 7) ->
         for n in range(count):
             when = now - rng.random() ** 1.5 * days * 86400
             store.clock = lambda when=when: when
-            refused = rng.random() < 0.25
+            refused, tentative = rng.random() < 0.25, rng.random() < 0.1
             question = rng.choice(DISTRICTS) + rng.choice(asked) + rng.choice(ENDINGS)
-            store.log_question(10_000 + rng.randrange(3000), question, kind="private", abstained=refused, confidence=rng.random() * (0.5 if refused else 1), answer_id=f"seed{n}")
+            store.log_question(10_000 + rng.randrange(3000), question, kind="private", abstained=refused, confidence=rng.random() * (0.5 if refused else 1), answer_id=f"seed{n}", tentative=tentative and not refused)
             if rng.random() < 0.08:
                 store.record_vote(f"seed{n}", 10_000 + rng.randrange(3000), rng.choice((1, -1)))
     finally:

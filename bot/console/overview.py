@@ -18,9 +18,6 @@ from bot.roles import Role
 from bot.storage import admin as queue
 from bot.storage import reports
 
-# Answered with a probability this close above the abstention threshold counts as tentative
-# (until the question log records the tentative outcome itself).
-TENTATIVE_MARGIN = 0.1
 TOPICS = 10
 
 
@@ -34,8 +31,7 @@ def show(request: Request) -> Response:
         changed: bool | None = corpus_fingerprint(config.corpus) != manifest.get("corpus_fingerprint")
     except (CorpusError, OSError):
         changed = None
-    threshold = config.retrieval.abstain_threshold
-    activity = reports.activity(console.store, days=30, is_tentative=lambda p: p < threshold + TENTATIVE_MARGIN)
+    activity = reports.activity(console.store, days=30)
     asked = reports.question_counts(console.store, days=7)
     topics = topic_counts(asked, pipeline.analyzer.terms)
     per_day = [(f"{d.day:%m-%d}", [("answered", d.questions - d.refused - d.tentative), ("tentative", d.tentative), ("refused", d.refused)]) for d in activity.days]
@@ -48,8 +44,6 @@ def show(request: Request) -> Response:
         "corpus_changed": changed,
         "activity": activity,
         "stats": queue.stats(console.store),
-        "threshold": threshold,
-        "margin": TENTATIVE_MARGIN,
         "per_day": stacked_columns("每天的提问(近 30 天)", per_day),
         "refusals": stacked_columns("每天未能回答的提问(近 30 天)", refusals),
         "topics": horizontal_bars("近 7 天的话题(按术语表)", topics) if topics else None,

@@ -38,6 +38,7 @@ class Stats:
     up: int
     down: int
     pending_faqs: int
+    tentative_total: int = 0
 
     @property
     def abstention_rate(self) -> float:
@@ -139,7 +140,8 @@ def stats(store: Store) -> Stats:
         " (SELECT COUNT(DISTINCT user_hash) FROM question_log WHERE ts >= ?),"
         " (SELECT COUNT(*) FROM feedback WHERE vote = 1),"
         " (SELECT COUNT(*) FROM feedback WHERE vote = -1),"
-        " (SELECT COUNT(*) FROM faq_proposals WHERE status = 'pending')",
+        " (SELECT COUNT(*) FROM faq_proposals WHERE status = 'pending'),"
+        " (SELECT COUNT(*) FROM question_log WHERE tentative = 1)",
         (midnight, midnight),
     )
     if not rows:

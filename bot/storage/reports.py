@@ -7,7 +7,6 @@ Days are the server's local days. Rows are bucketed in Python, so the SQL stays 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -70,22 +69,21 @@ def midnight(ts: float) -> datetime:
     return datetime.fromtimestamp(ts).astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def activity(store: Store, *, days: int = 30, is_tentative: Callable[[float], bool] = lambda confidence: False) -> Activity:
-    """The last `days` days of the question log. An answered question is counted as tentative
-    when `is_tentative(confidence)` says so (the caller knows the abstention threshold)."""
+def activity(store: Store, *, days: int = 30) -> Activity:
+    """The last `days` days of the question log: asked, refused and answered tentatively."""
     today = midnight(store.clock())
     first = today - timedelta(days=days - 1)
-    rows = _rows(store, "question log", "SELECT ts, abstained, confidence FROM question_log WHERE ts >= ?", (first.timestamp(),))
+    rows = _rows(store, "question log", "SELECT ts, abstained, tentative FROM question_log WHERE ts >= ?", (first.timestamp(),))
     dates = [(first + timedelta(days=n)).date() for n in range(days)]
     counts = {d: [0, 0, 0] for d in dates}
-    for ts, abstained, confidence in rows:
+    for ts, abstained, tentative in rows:
         bucket = counts.get(datetime.fromtimestamp(ts).date())
         if bucket is None:  # clock moved, or a row from the future
             continue
         bucket[0] += 1
         if abstained:
             bucket[1] += 1
-        elif is_tentative(float(confidence)):
+        elif tentative:
             bucket[2] += 1
     series = tuple(Day(d, *counts[d]) for d in dates)
     week = series[-7:]

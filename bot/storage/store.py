@@ -259,16 +259,19 @@ class Store:
 
     # -- question log and answer pages -------------------------------------------------
 
-    def log_question(self, user_id: int, question: str, *, kind: str, abstained: bool, confidence: float, region: str | None = None, answer_id: str | None = None) -> bool:
-        """Append one asked question (user id hashed)."""
+    def log_question(
+        self, user_id: int, question: str, *, kind: str, abstained: bool, confidence: float,
+        region: str | None = None, answer_id: str | None = None, tentative: bool = False,
+    ) -> bool:
+        """Append one asked question (user id hashed) and how it was answered."""
         now = self.clock()
         if now - self._last_purge > PURGE_EVERY:
             self.purge()
         changed = self.write(
             "log the question",
-            "INSERT INTO question_log (ts, user_hash, kind, question, question_key, region, abstained, confidence, answer_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (now, self.user_hash(user_id), kind, question, compact(question) or question, region, int(abstained), float(confidence), answer_id),
+            "INSERT INTO question_log (ts, user_hash, kind, question, question_key, region, abstained, confidence, answer_id, tentative)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (now, self.user_hash(user_id), kind, question, compact(question) or question, region, int(abstained), float(confidence), answer_id, int(tentative)),
         )
         return changed is not None
 

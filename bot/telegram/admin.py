@@ -144,7 +144,8 @@ async def stats(update: Update, context: Context) -> None:
         return
     await update.effective_message.reply_text(
         f"<b>📊 统计</b>\n今天提问:{s.questions_today}(用户 {s.users_today} 人)\n累计提问:{s.questions_total}\n"
-        f"未能回答:{s.abstained_total}(占 {s.abstention_rate:.0%})\n评价:👍 {s.up} 👎 {s.down}\n待审核常见问题:{s.pending_faqs}"
+        f"未能回答:{s.abstained_total}(占 {s.abstention_rate:.0%})\n"
+        f"只给出最接近的内容:{s.tentative_total}\n评价:👍 {s.up} 👎 {s.down}\n待审核常见问题:{s.pending_faqs}"
     )
 
 

@@ -228,7 +228,7 @@ async def _log(store: Store, user_id: int, answer: Answer, kind: str, region: st
     metrics.QUESTIONS.labels(kind=str(kind)).inc()
     if answer.abstained:
         metrics.REFUSALS.inc()
-    await blocking(store.log_question, user_id, answer.question, kind=str(kind), abstained=answer.abstained, confidence=answer.confidence, region=region, answer_id=answer_id)
+    await blocking(store.log_question, user_id, answer.question, kind=str(kind), abstained=answer.abstained, confidence=answer.confidence, region=region, answer_id=answer_id, tentative=answer.tentative)
 
 
 async def vote(update: Update, context: Context) -> None:

@@ -71,7 +71,7 @@ def test_the_retrieval_test_shows_each_step_and_the_answer_exactly_as_telegram_r
 def test_overview_counts_today_the_week_refusals_and_votes(project: ConsoleProject) -> None:
     store = project.store
     for n in range(6):
-        store.log_question(500 + n, f"问题{n}", kind="private", abstained=n < 2, confidence=0.9 if n < 5 else 0.55, answer_id=f"a{n}")
+        store.log_question(500 + n, f"问题{n}", kind="private", abstained=n < 2, confidence=0.9 if n < 5 else 0.4, answer_id=f"a{n}", tentative=n == 5)
     store.record_vote("a2", 1, 1)
     store.record_vote("a3", 1, -1)
     page = project.client().get("/overview").text

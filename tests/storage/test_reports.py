@@ -20,9 +20,12 @@ def store_at(tmp_path: Path, now: float = NOW) -> Store:
     return store
 
 
-def ask(store: Store, when: float, *, abstained: bool = False, confidence: float = 0.9, question: str = "托管费多少", answer_id: str | None = None) -> None:
+def ask(
+    store: Store, when: float, *, abstained: bool = False, confidence: float = 0.9, question: str = "托管费多少",
+    answer_id: str | None = None, tentative: bool = False,
+) -> None:
     store.now[0] = when  # type: ignore[attr-defined]
-    store.log_question(1, question, kind="private", abstained=abstained, confidence=confidence, answer_id=answer_id)
+    store.log_question(1, question, kind="private", abstained=abstained, confidence=confidence, answer_id=answer_id, tentative=tentative)
     store.now[0] = NOW  # type: ignore[attr-defined]
 
 
@@ -36,13 +39,13 @@ def test_activity_buckets_days_and_counts_outcomes_and_votes(backend: str, tmp_p
         store = store_at(tmp_path)
     ask(store, NOW - 60)
     ask(store, NOW - 120, abstained=True, confidence=0.2)
-    ask(store, NOW - 180, confidence=0.55, answer_id="a")
+    ask(store, NOW - 180, confidence=0.4, answer_id="a", tentative=True)
     ask(store, NOW - 3 * 86400, answer_id="b")
     ask(store, NOW - 20 * 86400)
     ask(store, NOW - 40 * 86400)  # outside the 30 days
     store.record_vote("a", 1, -1)
     store.record_vote("b", 1, 1)
-    result = reports.activity(store, days=30, is_tentative=lambda p: p < 0.6)
+    result = reports.activity(store, days=30)
     assert len(result.days) == 30 and result.days[-1].day == datetime.fromtimestamp(NOW).date()
     assert (result.today, result.week, result.week_refused, result.week_tentative) == (3, 4, 1, 1)
     assert sum(d.questions for d in result.days) == 5

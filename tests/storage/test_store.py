@@ -142,12 +142,13 @@ def test_stats_count_today_total_abstentions_and_votes(store_at) -> None:
     clock.now = NOW
     store.log_question(1, "问题一", kind="private", abstained=False, confidence=0.9, answer_id="a")
     store.log_question(2, "问题二", kind="group", abstained=True, confidence=0.2)
+    store.log_question(3, "问题三", kind="private", abstained=False, confidence=0.4, tentative=True)
     store.record_vote("a", 2, 1)
     admin.propose_faq(store, 77, "李老师", "问", "答")
     s = admin.stats(store)
-    assert (s.questions_today, s.questions_total, s.abstained_total, s.users_today) == (2, 3, 2, 2)
+    assert (s.questions_today, s.questions_total, s.abstained_total, s.users_today, s.tentative_total) == (3, 4, 2, 3, 1)
     assert (s.up, s.down, s.pending_faqs) == (1, 0, 1)
-    assert s.abstention_rate == pytest.approx(2 / 3)
+    assert s.abstention_rate == pytest.approx(2 / 4)
 
 
 def test_unanswered_lists_abstained_and_downvoted_questions_most_frequent_first(store_at) -> None:
@@ -294,6 +295,21 @@ def test_a_database_from_before_migrations_is_adopted_with_its_data(tmp_path: Pa
     store = Store(path, salt="s", clock=Clock())
     assert applied_versions(store.db) == [v for v, _, _ in MIGRATIONS["sqlite"]]
     assert admin.stats(store).down == 1
+
+
+def test_a_question_log_from_before_the_tentative_outcome_keeps_its_rows(tmp_path: Path) -> None:
+    """Migration 4 adds the tentative column to an existing log: old rows count as not tentative."""
+    path = tmp_path / "bot.sqlite3"
+    store = Store(path, salt="s", clock=Clock())
+    with store.db.transaction() as cur:  # back to schema version 3, one question logged then
+        cur.execute("ALTER TABLE question_log DROP COLUMN tentative")
+        cur.execute("DELETE FROM schema_migrations WHERE version = 4")
+        cur.execute("INSERT INTO question_log (ts, user_hash, kind, question, question_key, abstained, confidence) VALUES (?, 'h', 'private', '旧问题', '旧问题', 0, 0.9)", (NOW,))
+    store.db.close()
+    reopened = Store(path, salt="s", clock=Clock())
+    assert applied_versions(reopened.db)[-1] == 4
+    assert rows(reopened, "SELECT question, tentative FROM question_log") == [("旧问题", 0)]
+    assert admin.stats(reopened).tentative_total == 0
 
 
 def test_a_database_newer_than_the_program_is_refused(store_at, caplog: pytest.LogCaptureFixture) -> None:
