@@ -366,10 +366,10 @@ def test_sql_is_parameterised_only() -> None:
 
 
 def test_migration_scripts_are_constants() -> None:
-    """What `migrate` runs statement by statement is written in the source, never built."""
+    """What `migrate` runs statement by statement is written in the schema's source, never built."""
     from bot.storage.migrations import MIGRATIONS
 
-    tree = ast.parse((REPO / "bot" / "storage" / "migrations.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "bot" / "storage" / "schema.py").read_text(encoding="utf-8"))
     constants = {t.id: n.value for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign)) for t in ([n.target] if isinstance(n, ast.AnnAssign) else n.targets) if isinstance(t, ast.Name)}
     for backend in ("SQLITE", "POSTGRES"):
         steps = constants[backend]
