@@ -2,8 +2,8 @@
 
     python bench/calibrate.py [--config config.toml] [FILE.jsonl ...]
 
-Asks every labelled question (default: tests/data/calibration_questions.jsonl,
-parents' questions we wrote, in scope or not), collects the features of its best
+Asks every labelled question (default: tests/data/calibration_questions.jsonl and
+calibration_more.jsonl, 360 parents' questions we wrote, in scope or not), collects the features of its best
 passages, keeps the questions' vectors as in-scope / out-of-scope exemplars (a
 question's own vector is left out when its `topic_margin` is computed for fitting),
 fits P(in scope) with L2-regularised logistic regression (Newton's method, numpy
@@ -102,7 +102,10 @@ def report(p: np.ndarray, y: np.ndarray, answer: float, tentative: float) -> str
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="*", type=Path, default=[ROOT / "tests" / "data" / "calibration_questions.jsonl"])
+    parser.add_argument(
+        "files", nargs="*", type=Path,
+        default=[ROOT / "tests" / "data" / "calibration_questions.jsonl", ROOT / "tests" / "data" / "calibration_more.jsonl"],
+    )
     parser.add_argument("--config", default=str(ROOT / "config.toml"))
     parser.add_argument("--l2", type=float, default=0.1)
     parser.add_argument("--folds", type=int, default=10)

@@ -128,6 +128,7 @@ class Quote:
     text: str
     passage: Passage
     citation: str
+    label: str = ""  # what the quote is, when it is not plainly the answer ("减免:", "这是关于校外培训机构的内容…")
 
 
 @dataclass(frozen=True)
@@ -162,5 +163,6 @@ class Answer:
     asked_region: str | None = None  # the place the parent named or chose, as recognised
     scope_note: str = ""  # first sentence about that place ("泸州市的报告没有提到…")
     remedy: bool = False  # a "what do I do" question: channels lead
+    cases: int = 0  # the first `cases` quotes answer together: rules that differ by case (收费 / 减免 / 不收费)
     effective_question: str = ""  # what was searched (a follow-up completed from the chat)
     state: DialogState | None = None  # what the chat remembers after this answer

@@ -47,7 +47,7 @@ from bot.text import detect_script, normalize, to_script, to_simplified, to_trad
 log = logging.getLogger(__name__)
 
 # Further excerpts kept for the Telegram "more" button.
-EXTRA_HITS = 5
+EXTRA_HITS = 7
 # Report passages searched for fee figures to set beside a fee notice's amounts.
 FEE_PASSAGES = 10
 FEE_SEARCH = {"课后服务": "课后服务费 收费标准 元/课时", "校外培训": "校外培训 收费 预收费 监管"}

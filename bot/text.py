@@ -105,8 +105,14 @@ STOPWORDS = frozenset(
     有没有 是不是 算不算 算 会不会 要不要 用不用 大概 一般 经常 总是 平时 到底 真的 还能 能否 得 着 过 啦 哈
     啥子 么样 一些 有些 这样 那样 这么 那么 多 呗 谁 找 意思 是什么意思 我家 俺家 说 每个 每次 每天 天天 正常 合理
     一年级 二年级 三年级 四年级 五年级 六年级 七年级 八年级 九年级 初一 初二 初三 高一 高二 高三
-    处理 解决 办 咋整 """.split()
+    处理 解决 办 咋整 不会 不能 不用 不想 才 刚 刚刚 都是 到处 得到 处 有人 没人 总 老是 一样 这种 那种 情况 事 事情
+    东西 今年 去年 以后 之后 以前 特别 非常 比较 挺 好像 听说 据说 感觉 觉得 可能 一点 有点 为啥 为什么 干嘛
+    搞 弄 上面 管不管 专门 """.split()
 )
+
+
+# "几项", "多少所", "几个": a count asked for (the intent says so), not a word to look up.
+_COUNT_WORD = re.compile(r"^(?:几|多少)[项个所家门次种名人节条块成]$")
 
 
 class Tokenizer:
@@ -148,7 +154,7 @@ class Tokenizer:
     def content_words(self, text: str) -> list[str]:
         """Meaningful whole words of normalised text: jieba's precise mode without stopwords
         or bare numbers (a parent's 11点 or 200块 is their case, not a word to look up)."""
-        return [w.lower() for w in self.cut(text) if w not in STOPWORDS and not _NUMBER.match(w)]
+        return [w.lower() for w in self.cut(text) if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w)]
 
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of already-normalised text."""

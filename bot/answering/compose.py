@@ -3,10 +3,15 @@
 A reply is one of three: a confident answer (the sentence that answers, its source,
 a few supporting excerpts, the "rules differ" notice, a hotline); a tentative one
 ("报告里没有直接回答这个问题,最接近的内容是…" before the same quotes); or a refusal
-with the hotline directory. A "what do I do" question leads with the channel: the
-district's reporting channel from its report, then the configured hotlines, then the
-rule that applies. A note about the place the parent asked about (`decide.py`) comes
-first when there is one. Everything is in the parent's script.
+that names what was looked for, with the hotline directory. A "what do I do" question
+leads with the channel: the district's reporting channel from its report, then the
+configured hotlines, then the rule that applies. When the top passages say different
+things about paying (charged, reduced, free), each is quoted with its label
+(`mixed.py`). A quote that speaks of another scope than the question (training
+centres for a school question) is labelled for what it is. A note about the place the
+parent asked about (`decide.py`) comes first when there is one. Redaction marks of the
+anonymised report are shown as "(原文隐去)" (`redaction.py`). Everything is in the
+parent's script.
 """
 
 from __future__ import annotations
@@ -14,16 +19,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answering.aspects import disagreement, of_sentence
 from bot.answering.coverage import TermStatistics
-from bot.answering.leads import LeadPicker, split_sentences
-from bot.answering.query import Query
+from bot.answering.leads import Lead, LeadPicker, split_sentences
+from bot.answering.mixed import CASES_HEAD, fee_cases
+from bot.answering.query import Query, topic_phrase
+from bot.answering.redaction import mostly_hidden, unredact
 from bot.records import Answer, Hit, Hotline, Passage, Quote, Script, format_citation
-from bot.text import to_script
+from bot.text import normalize, to_script
 
 __all__ = ["AnswerComposer", "AnswerStyle", "split_sentences"]
 
 NOT_COVERED = "抱歉,现有的区县“双减”报告里没有找到与这个问题直接相关的内容,我不想凭空回答。您可以换个说法再问,或联系下面的热线和当地教育部门。"
+NOT_COVERED_ABOUT = "抱歉,现有的区县“双减”报告里没有讲到“{topic}”,我不想凭空回答。您可以换个说法再问,或联系下面的热线和当地教育部门。"
 TENTATIVE = "报告里没有直接回答这个问题,最接近的内容是:"
+TENTATIVE_ABOUT = "报告里没有直接讲“{topic}”,最接近的内容是:"
+# A question phrase longer than this is not quoted back in a refusal (it would be cut).
+QUOTABLE = 24
 REMEDY_HEAD = "可以通过这些渠道反映:"
 REMEDY_NONE = "报告里没有讲到这种情况的处理办法,可以通过下面的热线反映:"
 RULE_HEAD = "相关规定:"
@@ -63,7 +75,8 @@ class AnswerComposer:
         """"Not covered", with the hotline directory; the ranked passages still travel along.
         A "what do I do" question gets the hotlines first."""
         hotlines = self._hotlines(None, everything=True)
-        base = REMEDY_NONE if query.intent.value == "remedy" else NOT_COVERED
+        topic = _quotable(query)
+        base = REMEDY_NONE if query.intent.value == "remedy" else (NOT_COVERED_ABOUT.format(topic=topic) if topic else NOT_COVERED)
         message = to_script("".join(x for x in (note, base) if x), query.script)
         text = "\n\n".join([message, self._hotline_text(hotlines, query.script)])
         return self._answer(query, True, message=message, hits=hits, hotlines=hotlines, confidence=confidence, text=text, note=note)
@@ -85,25 +98,41 @@ class AnswerComposer:
 
         `hits` may run longer than `top_k`: the extra ones become "more" excerpts. `note`
         (about the place asked about) comes first; a tentative answer says it may not
-        answer exactly."""
+        answer exactly. Rules on paying that differ are quoted together, each labelled."""
+        script = query.script
         pick, lead_run = self.leads.pick(query, hits, prefer)
         best = hits[pick].passage
-        lead = Quote(_display(lead_run.text, best, query.script), best, _citation(best, query.script))
-        others = [h for n, h in enumerate(hits) if n != pick]
+        # the cases come from the lead's district when the parent named one: never another's rule unlabelled
+        pool = [hits[pick], *(h for n, h in enumerate(hits) if n != pick and (not prefer or h.passage.region in prefer))]
+        cases = [] if tentative else fee_cases(query, pool, self.leads)
+        if cases:
+            leading = [Quote(_display(text, passage, script), passage, _citation(passage, script), to_script(kind, script)) for kind, passage, text in cases]
+            best = cases[0][1]
+        else:
+            leading = [Quote(_display(lead_run.text, best, script), best, _citation(best, script), self._scope_label(lead_run, script))]
+        used = {q.passage.id for q in leading}
+        # an excerpt whose every figure the anonymised report hid tells the parent nothing
+        others = [h for h in hits if h.passage.id not in used and not mostly_hidden(h.passage.text)]
         shown = [self._quote(query, h.passage) for h in others[: self.style.max_excerpts]]
-        extra = tuple(Quote(_display(h.passage.text, h.passage, query.script), h.passage, _citation(h.passage, query.script)) for h in others[self.style.max_excerpts :])
-        head = "".join(x for x in (note, TENTATIVE if tentative else "") if x)
-        message = to_script(head, query.script) if head else ""
-        notice = to_script(NOTICE.format(region=best.region), query.script)
+        extra = tuple(self._quote(query, h.passage, whole=True) for h in others[self.style.max_excerpts :])
+        topic = _quotable(query)
+        doubt = (TENTATIVE_ABOUT.format(topic=topic) if topic and lead_run.disagrees else TENTATIVE) if tentative else ""
+        head = "".join(x for x in (note, doubt) if x)
+        message = to_script(head, script) if head else ""
+        notice = to_script(NOTICE.format(region=best.region), script)
         hotlines = self._hotlines(best.region, everything=query.wants_hotline)
         parts = [message] if message else []
-        parts.append(f"{lead.text}\n——{lead.citation}")
+        if cases:
+            parts.append(to_script(CASES_HEAD, script) + "\n" + "\n".join(_quote_text(q, bullet=True) for q in leading))
+        else:
+            parts += [_quote_text(q) for q in leading]
         if shown:
-            parts.append(to_script(MORE_HEAD, query.script) + "\n" + "\n".join(f"• {q.text}\n  ——{q.citation}" for q in shown))
-        parts += [notice, self._hotline_text(hotlines, query.script)]
+            parts.append(to_script(MORE_HEAD, script) + "\n" + "\n".join(_quote_text(q, bullet=True) for q in shown))
+        parts += [notice, self._hotline_text(hotlines, script)]
         return self._answer(
-            query, False, message=message, quotes=(lead, *shown), hits=hits[:top_k], hotlines=hotlines, confidence=confidence,
+            query, False, message=message, quotes=(*leading, *shown), hits=hits[:top_k], hotlines=hotlines, confidence=confidence,
             notice=notice, text="\n\n".join(p for p in parts if p), extra_excerpts=extra, tentative=tentative, note=note,
+            cases=len(leading) if cases else 0,
         )
 
     def remedy(
@@ -120,7 +149,7 @@ class AnswerComposer:
             pick, run = self.leads.pick(query, rule_hits)
             passage = rule_hits[pick].passage
             if not quotes or run.text not in quotes[0].text:
-                quotes.append(Quote(_display(run.text, passage, script), passage, _citation(passage, script)))
+                quotes.append(Quote(_display(run.text, passage, script), passage, _citation(passage, script), self._scope_label(run, script)))
         message = to_script(note + REMEDY_HEAD, script)
         parts = [message]
         if channel is not None:
@@ -129,7 +158,7 @@ class AnswerComposer:
         rules = quotes[1:] if channel is not None else quotes
         if rules:
             head = TENTATIVE if tentative else RULE_HEAD
-            parts.append(to_script(head, script) + "\n" + "\n".join(f"• {q.text}\n  ——{q.citation}" for q in rules))
+            parts.append(to_script(head, script) + "\n" + "\n".join(_quote_text(q, bullet=True) for q in rules))
         region = (quotes[-1].passage.region if quotes else "")
         notice = to_script(NOTICE.format(region=region), script) if region else ""
         parts.append(notice)
@@ -144,9 +173,21 @@ class AnswerComposer:
             scope_note=to_script(note, query.script) if note else "", **fields,
         )
 
-    def _quote(self, query: Query, passage: Passage) -> Quote:
-        text = passage.text if len(passage.text) <= 120 else self.leads.best(query, passage, 2).text
-        return Quote(_display(text, passage, query.script), passage, _citation(passage, query.script))
+    def _quote(self, query: Query, passage: Passage, whole: bool = False) -> Quote:
+        """An excerpt: a short passage whole, else its best sentences; labelled when it
+        speaks of another scope than the question."""
+        if whole or len(passage.text) <= 120:
+            text = passage.text
+            off = disagreement(query.aspects, of_sentence(normalize(text), passage.section))
+            label = to_script(off.label(), query.script) if off is not None else ""
+        else:
+            run = self.leads.best(query, passage, 2)
+            text, label = run.text, self._scope_label(run, query.script)
+        return Quote(_display(text, passage, query.script), passage, _citation(passage, query.script), label)
+
+    @staticmethod
+    def _scope_label(run: Lead, script: Script) -> str:
+        return to_script(run.disagrees.label(), script) if run.disagrees is not None else ""
 
     def _hotlines(self, region: str | None, everything: bool) -> tuple[Hotline, ...]:
         """Hotlines for the passage's region first, then national ones; one line unless asked."""
@@ -167,8 +208,21 @@ class AnswerComposer:
 
 
 def _display(text: str, passage: Passage, script: Script) -> str:
-    """Report text in the parent's script (unchanged when the scripts already agree)."""
+    """Report text as a parent reads it: redaction marks shown whole, in the parent's script."""
+    text = unredact(text)
     return text if passage.script == script else to_script(text, script)
+
+
+def _quote_text(quote: Quote, bullet: bool = False) -> str:
+    """A quote and its source as plain text, its label first."""
+    body = f"{quote.label}{quote.text}"
+    return f"• {body}\n  ——{quote.citation}" if bullet else f"{body}\n——{quote.citation}"
+
+
+def _quotable(query: Query) -> str:
+    """The question's topic when it is short enough to quote back whole."""
+    topic = topic_phrase(query)
+    return topic if 0 < len(topic) <= QUOTABLE and len(query.topic) <= QUOTABLE + 6 else ""
 
 
 def _citation(passage: Passage, script: Script) -> str:

@@ -46,6 +46,15 @@ class TermStatistics:
         return value
 
 
+def word_weight(stats: TermStatistics, word: str, alternatives: Sequence[str] = ()) -> float:
+    """How much a question word weighs: its IDF; for a parent's word the reports never use
+    but that has official equivalents (补习班 -> 校外培训机构), the rarest equivalent's IDF
+    (a colloquial word is not rare in meaning because the reports say it otherwise)."""
+    if alternatives and stats.df(word) == 0:
+        return max(stats.idf(a) for a in alternatives)
+    return stats.idf(word)
+
+
 class QuestionWords:
     """A question's words prepared once for scoring many texts: IDF weights, official
     alternatives (托管费 -> 课后服务费) and the parts of long words (在职教师 -> 在职, 教师)."""
@@ -59,7 +68,7 @@ class QuestionWords:
     ) -> None:
         alternatives = alternatives or {}
         parts = parts or {}
-        self.items = [(stats.idf(w), (w, *alternatives.get(w, ())), parts.get(w, ())) for w in dict.fromkeys(words)]
+        self.items = [(word_weight(stats, w, alternatives.get(w, ())), (w, *alternatives.get(w, ())), parts.get(w, ())) for w in dict.fromkeys(words)]
         self.total = sum(weight for weight, _, _ in self.items)
 
     def coverage(self, *texts: str) -> float:
@@ -76,7 +85,21 @@ class QuestionWords:
                 found += weight
             elif pieces:
                 found += 0.5 * weight * sum(any(p in text for text in texts) for p in pieces) / len(pieces)
+            else:
+                found += 0.5 * weight * _longest_part(forms[0], texts)
         return found / self.total
+
+
+def _longest_part(word: str, texts: Sequence[str]) -> float:
+    """The share of `word` its longest run of two or more characters found in `texts`
+    makes up (监管科室 in "监管科": 0.75); 0 for a word of one or two characters."""
+    n = len(word)
+    for size in range(n - 1, 1, -1):
+        for start in range(n - size + 1):
+            part = word[start : start + size]
+            if any(part in text for text in texts):
+                return size / n
+    return 0.0
 
 
 def coverage(

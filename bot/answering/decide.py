@@ -14,15 +14,14 @@ its own district. One district's figure is never presented as another's.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answering.compose import AnswerComposer
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
-from bot.answering.intent import Intent, is_channel
-from bot.answering.query import Query
+from bot.answering.intent import FORM_WORDS, Intent, is_channel
+from bot.answering.query import Query, topic_phrase
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
 from bot.records import Answer, Hit, Passage
 from bot.text import normalize
@@ -37,7 +36,6 @@ LOCAL_SHARE = 0.6
 SPECIFIC_DF = 3
 PLACE_PROMPT = "您想了解{place}的哪方面?例如:{place}课后服务怎么收费?{place}的举报电话是多少?"
 ELSEWHERE = "以下是{region}的做法,仅供参考:"
-_PARTICLES = re.compile(r"^(?:的|那|那么|在|还有)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 
 
 @dataclass(frozen=True)
@@ -74,14 +72,24 @@ class Decider:
             note = self._none_note(query) if scope.named else ""
             return self._outcome(query, list(reports), confidence, top_k, note=note, label=scope.named)
         local = [h for h in reports if h.passage.region in scope.regions]
-        local_values = dict(features(query, local, [h for h in dense if h.passage.region in scope.regions], self.stats))
-        local_values["topic_margin"] = values.get("topic_margin", 0.0)
-        local_p = self.calibration.probability(local_values) if local else 0.0
+        local_p = self._probability(query, local, dense, values, lambda region: region in scope.regions) if local else 0.0
+        ordered = local + [h for h in reports if h not in local]
         if local and self._covers(query, local, reports, local_p):
-            ordered = local + [h for h in reports if h not in local]
             return self._outcome(query, ordered, max(local_p, confidence), top_k, note=self._covered_note(query), prefer=scope.regions)
         others = [h for h in reports if h.passage.region not in scope.regions]
-        return self._outcome(query, others or list(reports), confidence, top_k, note=self._uncovered_note(query), label=True)
+        # how well the other districts answer, judged on their passages alone (the place's
+        # boost no longer puts its own passage first)
+        others_p = self._probability(query, others, dense, values, lambda region: region not in scope.regions) if others else confidence
+        if local and self._may_cover(query, local, reports, local_p, others_p):
+            # the place's report is the closest there is, if not a sure answer: quote it, tentatively
+            return self._outcome(query, ordered, local_p, top_k, note=self._covered_note(query), prefer=scope.regions, tentative=True)
+        return self._outcome(query, others or list(reports), others_p, top_k, note=self._uncovered_note(query), label=True)
+
+    def _probability(self, query: Query, hits: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], keep) -> float:
+        """The calibrated probability computed over the passages of some regions only."""
+        subset = dict(features(query, hits, [h for h in dense if keep(h.passage.region)], self.stats))
+        subset["topic_margin"] = values.get("topic_margin", 0.0)
+        return self.calibration.probability(subset)
 
     def place_only(self, query: Query) -> Answer:
         """A place and nothing else ("涪陵", "那北京呢" with no earlier question): which reports
@@ -98,11 +106,15 @@ class Decider:
         message = first + PLACE_PROMPT.format(place=short)
         return self.composer.message(query, message)
 
-    def _outcome(self, query: Query, hits: list[Hit], p: float, top_k: int, *, note: str = "", prefer: Sequence[str] = (), label: bool = False) -> Answer:
+    def _outcome(
+        self, query: Query, hits: list[Hit], p: float, top_k: int, *, note: str = "", prefer: Sequence[str] = (), label: bool = False, tentative: bool = False
+    ) -> Answer:
         t = self.thresholds
         if not hits or p < t.tentative:
             return self.composer.abstain(query, hits[:top_k], p, note=note + ("其他地区的报告里也没有相关内容。" if note and hits else ""))
-        tentative = p < t.answer or not self._fits(query, hits)
+        tentative = tentative or p < t.answer or not self._fits(query, hits)
+        if query.intent is not Intent.REMEDY and self._unrelated(query, hits):
+            return self.composer.abstain(query, hits[:top_k], p, note=note + ("其他地区的报告里也没有相关内容。" if note and hits else ""))
         if query.intent is Intent.REMEDY:
             channel = self.composer.leads.channel(query, self.channels, prefer=prefer or query.scope.regions)
             return self.composer.remedy(query, hits, p, channel, top_k, note=note, tentative=tentative)
@@ -117,17 +129,38 @@ class Decider:
             return local_p >= self.thresholds.tentative
         if not (local_p >= self.thresholds.answer and self._holds_up(local, reports) and self._fits(query, local)):
             return False
-        others = [h.coverage or 0.0 for h in reports if h not in local]
-        return not (others and max(others) > max(h.coverage or 0.0 for h in local) and self._lacks_specific(query))
+        others = [h for h in reports if h not in local]
+        if not others or not self._lacks_specific(query):
+            return True
+        # another report holds a specific word the place's lacks: it answers instead when it
+        # also holds more of the question
+        return max(h.coverage or 0.0 for h in others) <= max(h.coverage or 0.0 for h in local)
+
+    def _may_cover(self, query: Query, local: Sequence[Hit], reports: Sequence[Hit], local_p: float, others_p: float) -> bool:
+        """Is the place's report, if not a sure answer, the closest there is?"""
+        return (
+            local_p >= self.thresholds.tentative and local_p >= others_p and self._holds_up(local, reports) and self._fits(query, local)
+            and not self._lacks_specific(query)
+        )
 
     def _lacks_specific(self, query: Query) -> bool:
         """Does another report hold a specific word of the question that the place's lack?"""
         texts = [self.region_texts.get(r, "") for r in query.scope.regions]
         for word in query.words:
+            if len(word) < 2 or FORM_WORDS.match(word):  # 钱, 管, 规定: not what sets a report apart
+                continue
             forms = (word, *query.alternatives.get(word, ()))
-            if 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF and not any(f in t for f in forms for t in texts):
-                return True
+            if not 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF or any(f in t for f in forms for t in texts):
+                continue
+            parts = query.parts.get(word, ())
+            if len(parts) >= 2 and any(all(p in passage for p in parts) for passage in self._passages_of(query.scope.regions)):
+                continue  # 作业公示 said as "作业布置、公示": the words are there, apart
+            return True
         return False
+
+    def _passages_of(self, regions: Sequence[str]) -> list[str]:
+        """The regions' passages, one search text each (`region_texts` joins them by lines)."""
+        return [p for r in regions for p in self.region_texts.get(r, "").split("\n")]
 
     def _holds_up(self, local: Sequence[Hit], reports: Sequence[Hit]) -> bool:
         """Is the place's best passage (without its boost) close to the best one elsewhere?"""
@@ -135,10 +168,16 @@ class Decider:
         elsewhere = max((h.score for h in reports if h.passage.id not in mine), default=0.0)
         return max(h.score for h in local) / self.region_boost >= LOCAL_SHARE * elsewhere
 
+    def _unrelated(self, query: Query, hits: Sequence[Hit]) -> bool:
+        """Does no candidate sentence hold a single word of the question (a tentative
+        answer would quote something beside the point)?"""
+        _, lead = self.composer.leads.pick(query, hits)
+        return not lead.worded
+
     def _fits(self, query: Query, hits: Sequence[Hit]) -> bool:
-        """Does one of the lead candidates fit the question's intent?"""
-        if not query.intent.wants_rule:
-            return True
+        """Does one of the lead candidates fit the question: its intent (a rule, not a
+        statistic, for a rule question), its scope (whose rule, which pupils, when) and
+        at least one of its words?"""
         _, lead = self.composer.leads.pick(query, hits)
         return lead.fits
 
@@ -179,16 +218,6 @@ class Decider:
                 return place.short
         found = self.catalog.gazetteer.places(name)
         return found[-1][1].short if found and found[-1][1].short else name
-
-
-def topic_phrase(query: Query) -> str:
-    """What was asked about the place, short enough to quote back ("课后服务几点结束")."""
-    text = re.sub(r"[\s,.!?;:、。，！？；：~…]+", "", query.topic)
-    previous = None
-    while previous != text:
-        previous = text
-        text = _PARTICLES.sub("", text)
-    return text[:30]
 
 
 def channel_passages(passages: Sequence[Passage]) -> list[Passage]:

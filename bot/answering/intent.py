@@ -36,9 +36,9 @@ class Intent(enum.Enum):
 _REMEDY = re.compile(
     r"怎么办|咋办|如何是好|找谁|找哪|向谁|跟谁说|去哪[儿里]?(?:投诉|举报|反映|告)|哪里(?:能|可以)?(?:投诉|举报|反映)"
     r"|(?:怎么|如何|能不能|可以|能|该|要|想)(?:去)?(?:投诉|举报|反映|维权)|投诉|举报|维权|反映一下|去哪[儿里]?说|找哪个部门"
-    r"|退不[回了出]|不给退|不退钱|要不回|我(?:该|能|可以)(?:做|怎么)"
+    r"|退不[回了出]|不给退|不退钱|要不回|(?:怎么|如何|咋|能不能|能|可以)(?:把钱|把学费)?(?:要|追|讨|拿|退)回|我(?:该|能|可以)(?:做|怎么)"
 )
-_TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|时间")
+_TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|时间|几个?小时|多少小时|几分钟|多少分钟|几天")
 _FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱|[收交付]多少|学费|托管费")
 _COUNT = re.compile(r"多少|几[个家所节次门项种]|几成|比例|占比|[^效]率|多不多|高不高|满不满意|满意")
 _PERMISSION = re.compile(r"能不能|可不可以|可以.{0,12}吗|能.{0,12}吗|允许|准不准|是否|会不会|要不要|必须|非得|得.{0,6}吗|算不算|违规|合法|违法")
@@ -52,14 +52,26 @@ RULE = re.compile(
 )
 CHANNEL = re.compile(r"举报电话|举报信箱|投诉举报|监督举报|投诉电话|举报平台|监督平台|热线|信箱|信访")
 # Counts, shares and money: what a statistic is made of.
-_STAT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|余?(?:所|家|个|名|人|项|次|场|门|块|份|件|篇|册|座|元|平方米))|百分点")
+STAT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|余?(?:所|家|个|名|人|项|次|场|门|块|份|件|篇|册|座|元|平方米))|百分点")
 _SPENDING = re.compile(r"投入|经费|预算|资金")
-# What answers "how much does it cost": a rate, a charge, who pays, an exemption.
-_FEE_RULE = re.compile(r"\d+(?:\.\d+)?\s*元\s*/|收取|(?<!预)收费|标准(?!化)|减免|免费|无偿|承担|缴纳|补贴|补助|费用")
-# What answers "when / until when / how long".
-_TIME_EXPR = re.compile(
-    r"\d+\s*[:：点时]|下班|放学|结束时间|开始时间|不早于|不晚于|节假日|休息日|假期|寒暑假|寒假|暑假|周末|每周|每天|每日|学期|小时|分钟|晚上|早上|上午|下午"
+# What answers "how much does it cost": a rate, a charge, who pays, an exemption, how
+# prepaid fees are kept (not a bare mention of 收费, as in "招生收费等行为").
+_FEE_RULE = re.compile(
+    r"(?:\d+(?:\.\d+)?|[*＊]+)\s*元\s*/|收取|收费标准|按[^,。;]{0,12}收费|不得[^,。;]{0,8}收费|乱收费|减免|免费|无偿|由家长承担|缴纳|补贴|补助"
+    r"|预收费|退费|资金监管"
 )
+# What answers "when / until when / how long": a clock time, a duration, a time relative
+# to something (不早于家长下班时间), a start, the days concerned (not "每日常规").
+TIME_EXPR = re.compile(
+    r"\d+\s*[:：点时]|(?:\d+(?:\.\d+)?|[一二三四五六七八九十两半]+)\s*个?(?:小时|分钟|天|周|个月)|下班时间|放学|结束时间|开始时间|不早于|不晚于"
+    r"|提前离校|推迟到校|上下班|自[^,。;]{0,12}(?:开始|起)|节假日|休息日|假期|寒暑假|寒假|暑假|周末"
+)
+
+
+# Question words that ask for a kind of answer (a time, an amount, a rule), not what it is
+# about: a sentence holding only these ("时间" for 多久) does not speak of the question,
+# and a report lacking them ("规定") does not lack the topic.
+FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度)$")
 
 
 def intent_of(text: str) -> Intent:
@@ -81,7 +93,7 @@ def intent_of(text: str) -> Intent:
 
 def is_statistic(sentence: str) -> bool:
     """A count, a share or money spent, with no rule in it."""
-    if not _STAT_FIGURE.search(sentence):
+    if not STAT_FIGURE.search(sentence):
         return False
     if _SPENDING.search(sentence) and re.search(r"\d+(?:\.\d+)?\s*(?:万|亿)?元", sentence):
         return True
@@ -100,7 +112,7 @@ def lead_fit(intent: Intent, sentence: str) -> bool:
     if intent is Intent.FIGURE:
         return bool(_FEE_RULE.search(sentence)) and not is_statistic(sentence)
     if intent is Intent.TIME:
-        return bool(_TIME_EXPR.search(sentence)) and not is_statistic(sentence)
+        return bool(TIME_EXPR.search(sentence)) and not is_statistic(sentence)
     if intent.wants_rule:
         return not is_statistic(sentence)
     return True

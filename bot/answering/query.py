@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.answering.aspects import Aspects, of_question
 from bot.answering.intent import Intent, intent_of
 from bot.answering.places import Gazetteer
 from bot.answering.regions import RegionCatalog, Scope
@@ -26,6 +27,7 @@ _FILLER = re.compile(
     r"|(?:有没有人|谁)知道|求助|急急?急?|咨询(?:一下|下)?|问(?:一下|下)|小助手|机器人)[,:!。~\s]*"
 )
 _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
+_PARTICLES = re.compile(r"^(?:的|那|那么|在|还有)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 _PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
 
 # Questions that want a figure or a rule on money: the answer should lead with the figure.
@@ -53,6 +55,7 @@ class Query:
     intent: Intent = Intent.FACT  # what the question wants: a channel, a figure, a time, a rule …
     scope: Scope = Scope()  # the place the question names (or the parent chose) and its reports
     topic: str = ""  # the question without the place: what is asked about it
+    aspects: Aspects = Aspects()  # whose rule, which pupils, when (学校 / 机构, 幼儿园, 假期 …)
 
     @property
     def dense_text(self) -> str:
@@ -123,6 +126,7 @@ class QueryAnalyzer:
             intent=intent_of(text),
             scope=scope,
             topic=topic,
+            aspects=of_question(topic),
         )
 
 
@@ -135,3 +139,13 @@ def strip_filler(text: str) -> str:
         text = _TRAILING.sub("", text)
         text = _PUNCT_EDGES.sub("", text)
     return text
+
+
+def topic_phrase(query: Query) -> str:
+    """What was asked about the place, short enough to quote back ("课后服务几点结束")."""
+    text = re.sub(r"[\s,.!?;:、。，！？；：~…]+", "", query.topic)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PARTICLES.sub("", text)
+    return text[:30]

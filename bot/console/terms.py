@@ -6,6 +6,8 @@ logged questions contain the phrase."""
 from __future__ import annotations
 
 import re
+import threading
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -28,6 +30,29 @@ MESSAGES = {
 }
 
 
+_entries: dict[Path, tuple[tuple[int, int, int], list[tuple[str, tuple[str, ...]]]]] = {}
+_entries_lock = threading.Lock()
+
+
+def entries_of(path: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """`expansion_entries(path)`, read again only when the file changed (tomlkit takes
+    ~150 ms of CPU over the shipped table, most of the page's time; every edit replaces the
+    file, so its inode, size or mtime changes)."""
+    try:
+        stat = path.stat()
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except FileNotFoundError:
+        return expansion_entries(path)
+    with _entries_lock:
+        cached = _entries.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    entries = expansion_entries(path)
+    with _entries_lock:
+        _entries[path] = (stamp, entries)
+    return entries
+
+
 def split_terms(text: str) -> list[str]:
     return [t for t in _SEPARATORS.split(clean_user_text(text)) if t]
 
@@ -36,7 +61,7 @@ def split_terms(text: str) -> list[str]:
 def show(request: Request) -> Response:
     """GET /terms (?edit=phrase opens that entry in the form)."""
     console = console_of(request)
-    entries = expansion_entries(console.config.corpus.terms)
+    entries = entries_of(console.config.corpus.terms)
     editing = request.query_params.get("edit", "")
     current = dict(entries).get(editing)
     return console.page(request, "terms.html", {

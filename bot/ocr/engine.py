@@ -37,6 +37,10 @@ MIN_SCORE = 0.5  # lines recognised with less confidence are dropped (rapidocr's
 # full size: a 1080×2400 screenshot cost 3× as much for the same text). Recognition still
 # reads each line from the full image, so only very small print suffers.
 DETECT_SIDE = 1280
+# rapidocr scales an image whose short side is under 30 px up to 30 px, then letterboxes a wide
+# one to a quarter of its width: a 5000×1 strip (a 206-byte PNG declaring 40000×3) became a
+# 150000×37500 array, 17 GB and half a minute. Such images are padded with white instead.
+MIN_SIDE = 32
 
 
 class OcrEngine(Protocol):
@@ -96,7 +100,7 @@ class RapidOcrEngine:
 
     def _read(self, image: Image.Image, angle: int) -> OcrPage:
         turned = image.rotate(angle, expand=True) if angle else image
-        pixels = np.asarray(turned.convert("RGB"))[:, :, ::-1]  # rapidocr expects BGR, like OpenCV
+        pixels = np.asarray(_padded(turned.convert("RGB")))[:, :, ::-1]  # rapidocr expects BGR, like OpenCV
         try:
             result, _ = self._ocr(np.ascontiguousarray(pixels))
         except Exception as exc:  # onnxruntime or OpenCV failing on an odd image
@@ -107,6 +111,16 @@ class RapidOcrEngine:
             if any(ch.isalnum() for ch in str(text))  # a lone "?" or "—" read off a drawing carries nothing
         )
         return OcrPage(lines=lines, width=turned.width, height=turned.height, rotation=angle)
+
+
+def _padded(image: Image.Image) -> Image.Image:
+    """The image on a white canvas at least MIN_SIDE on each side (top left, so boxes keep their place)."""
+    width, height = image.size
+    if min(width, height) >= MIN_SIDE:
+        return image
+    canvas = Image.new("RGB", (max(width, MIN_SIDE), max(height, MIN_SIDE)), (255, 255, 255))
+    canvas.paste(image, (0, 0))
+    return canvas
 
 
 def rapidocr_engine_id(max_side: int, detect_side: int = DETECT_SIDE) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 
 from telegram import Document, Message, PhotoSize, Update
@@ -20,7 +21,9 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import filters
 
+from bot import metrics
 from bot.answering.notice import NoticeAnswer
+from bot.answering.redaction import has_marks, unredact
 from bot.errors import ImageError, OcrError
 from bot.records import Script
 from bot.telegram.handlers import (
@@ -55,7 +58,7 @@ NO_QUESTION = "这是一份我认不出类型的通知。请告诉我您想问�
 INFERRED = "您没有写问题,我按通知内容回答:"
 FEES_HEAD = "💰 金额对照"
 FEES_NOTE = "各地标准不同,请向当地教育局核实。"
-HIDDEN = "(报告中“*”处的数额已被隐去。)"
+HIDDEN = "(“原文隐去”处的数额,报告原文已把它隐去。)"
 NONE_PER = "现有报告中没有找到按{per}计的收费标准。"
 OTHERS = "报告中的其他收费标准:"
 AD_HEAD = "广告提到:"
@@ -179,7 +182,9 @@ async def answer_image(update: Update, context: Context, source: Message | None,
             return
     finally:
         state.ocr_waiting -= 1
+    started = time.perf_counter()
     result = await answering(context, service.answer_notice, notice, caption, region=settings.region, script=script)
+    metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
     await _reply(update, context, result, script, forwardable, kind, settings.region)
 
 
@@ -213,15 +218,20 @@ async def _reply(update: Update, context: Context, result: NoticeAnswer, script:
 
 async def _log(store: object, user_id: int, result: NoticeAnswer, kind: str, region: str | None, answer_id: str | None) -> None:
     answer = result.answer
+    abstained = answer is None or answer.abstained
+    metrics.QUESTIONS.labels(kind=kind).inc()  # counted like text questions (bot.telegram.handlers._log)
+    if abstained:
+        metrics.REFUSALS.inc()
     await blocking(
         store.log_question,  # type: ignore[attr-defined]
         user_id,
         f"[图片] {result.question}".strip(),
         kind=kind,
-        abstained=answer is None or answer.abstained,
+        abstained=abstained,
         confidence=answer.confidence if answer is not None else 0.0,
         region=region,
         answer_id=answer_id,
+        tentative=answer is not None and answer.tentative,
     )
 
 
@@ -269,8 +279,8 @@ def _fee_block(result: NoticeAnswer, to: Callable[[str], str]) -> Block:
         spans += [Span("\n• " + said + to(";"))]
         by_region: dict[str, list[str]] = {}
         for region, quote in quotes:
-            by_region.setdefault(region, []).append(quote)
-            hidden = hidden or "*" in quote
+            by_region.setdefault(region, []).append(unredact(quote))
+            hidden = hidden or has_marks(quote)
         for region, said_there in by_region.items():
             spans.append(Span(to(f"{region}的报告写道:")))
             for n, quote in enumerate(said_there):
@@ -279,8 +289,8 @@ def _fee_block(result: NoticeAnswer, to: Callable[[str], str]) -> Block:
     if result.other_figures and any(not c.quotes for c in result.comparisons):
         spans += [Span("\n" + to(OTHERS))]
         for region, quote in result.other_figures[:2]:
-            spans += [Span(to(f"{region}:")), Span(f"“{quote}”", "i"), Span(" ")]
-            hidden = hidden or "*" in quote
+            spans += [Span(to(f"{region}:")), Span(f"“{unredact(quote)}”", "i"), Span(" ")]
+            hidden = hidden or has_marks(quote)
     if hidden:
         spans.append(Span("\n" + to(HIDDEN)))
     spans.append(Span("\n" + to(FEES_NOTE)))

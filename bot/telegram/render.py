@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.answering.intent import is_channel
+from bot.answering.mixed import CASES_HEAD
 from bot.records import Answer, Hotline, Quote, Script
 from bot.text import normalize, to_script
 
@@ -124,8 +125,14 @@ def paginate(blocks: Sequence[Block], limit: int = MAX_MESSAGE, sep: str = "\n\n
 
 
 def _quote_block(quote: Quote, script: Script, lead: bool = False, tentative: bool = False) -> Block:
-    """The quote (the answer itself when `lead`, the closest passage when `tentative`) and its source line."""
-    head = (Span(label("最接近的内容:" if tentative else "答:", script), "b"), Span(quote.text)) if lead else (Span("• " + quote.text),)
+    """The quote (the answer itself when `lead`, the closest passage when `tentative`) and
+    its source line; a labelled quote (one case of a rule, or another scope) says what it is."""
+    if quote.label:
+        head: Block = (Span("• "), Span(quote.label, "b"), Span(quote.text))
+    elif lead:
+        head = (Span(label("最接近的内容:" if tentative else "答:", script), "b"), Span(quote.text))
+    else:
+        head = (Span("• " + quote.text),)
     return head + (Span("\n"), Span("——" + quote.citation, "i"))
 
 
@@ -162,6 +169,10 @@ def answer_blocks(answer: Answer) -> list[Block]:
             blocks += hotlines
             hotlines = []
             heading = label("报告里没有直接回答这个问题,最接近的内容是:" if answer.tentative else "相关规定:", script)
+        elif answer.cases:  # rules that differ by case, quoted together: "答:报告里的规定分几种情况:" then each case
+            blocks.append((Span(label("答:", script), "b"), Span(label(CASES_HEAD, script))))
+            blocks += [_quote_block(quotes.pop(0), script) for _ in range(min(answer.cases, len(quotes)))]
+            heading = label("相关摘录:", script)
         else:
             blocks.append(_quote_block(quotes.pop(0), script, lead=True, tentative=answer.tentative))
             heading = label("相关摘录:", script)

@@ -71,9 +71,16 @@ def test_what_do_i_do_is_led_by_a_channel(shipped_service: Service) -> None:
 
 
 def test_a_related_passage_that_may_not_answer_is_tentative(shipped_service: Service) -> None:
-    answer = shipped_service.ask("高考分数线是多少")
+    answer = shipped_service.ask("学校暑假可以给初二学生补课吗")  # the holiday rule is for training centres
     assert answer.tentative and not answer.abstained
-    assert answer.text.startswith("报告里没有直接回答这个问题")
+    assert answer.text.startswith("报告里没有直接讲“学校暑假可以给初二学生补课”,最接近的内容是:")
+    assert answer.quotes[0].label == "这是关于校外培训机构的内容,不是关于学校的:"
+
+
+def test_a_refusal_names_what_was_looked_for(shipped_service: Service) -> None:
+    answer = shipped_service.ask("高考分数线是多少")
+    assert answer.abstained
+    assert answer.text.startswith("抱歉,现有的区县“双减”报告里没有讲到“高考分数线是多少”")
 
 
 def test_a_place_alone_is_asked_what_about_it(shipped_service: Service) -> None:

@@ -179,6 +179,20 @@ def test_terms_are_validated_saved_in_place_and_applied_at_once(project: Console
     assert path.read_text(encoding="utf-8") == before
 
 
+def test_the_terms_page_shows_the_file_as_it_is_now_after_a_save_or_an_edit_by_hand(project: ConsoleProject) -> None:
+    """The page keeps the parsed table between requests, and reads it again whenever the file changes."""
+    admin = project.client()
+    path = project.config.corpus.terms
+    assert "娃的作业" not in admin.get("/terms").text
+    assert post(admin, "/terms", {"phrase": "娃的作业", "targets": "作业负担、作业总量"}).status_code == 303
+    assert "娃的作业" in admin.get("/terms").text
+    text = path.read_text(encoding="utf-8")
+    with path.open("r+", encoding="utf-8") as file:  # in place: the same inode and the same size
+        file.write(text.replace("娃的作业", "娃的功课"))
+    page = admin.get("/terms").text
+    assert "娃的功课" in page and "娃的作业" not in page
+
+
 def test_a_rebuild_streams_its_progress_and_a_rollback_serves_the_previous_build(project: ConsoleProject) -> None:
     admin = project.client()
     index_dir = project.config.index.dir

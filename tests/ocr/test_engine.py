@@ -60,3 +60,42 @@ def test_an_image_without_text_reads_nothing(engine: RapidOcrEngine) -> None:
     [page] = read_image(fixture("no_text.png"), engine, ImageLimits())
     assert page.lines == () and page.text == ""
     assert engine.read(Image.new("RGB", (64, 64), "white")).lines == ()
+
+
+def test_a_thin_strip_is_padded_not_blown_up(engine: RapidOcrEngine) -> None:
+    """A 206-byte PNG declaring 40000×3 pixels arrives as a 5000×1 strip; rapidocr on its own
+    scales it to 30 px high and letterboxes it into a 150000×37500 array (17 GB, half a minute)."""
+    import time
+
+    from tests.ocr.helpers import encoded
+
+    calls: list[tuple[int, ...]] = []
+    real = engine._ocr
+
+    def spy(pixels, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(pixels.shape)
+        return real(pixels, *args, **kwargs)
+
+    strip = encoded(Image.new("L", (40_000, 3), 255), "PNG")
+    started = time.perf_counter()
+    engine._ocr = spy
+    try:
+        [page] = read_image(strip, engine, ImageLimits())
+        assert engine.read(Image.new("RGB", (5000, 2), "white")).lines == ()
+    finally:
+        engine._ocr = real
+    assert page.lines == () and time.perf_counter() - started < 10
+    assert calls and all(min(shape[:2]) >= 32 for shape in calls)
+
+
+def test_a_short_line_of_text_is_still_read(engine: RapidOcrEngine) -> None:
+    from pathlib import Path
+
+    from PIL import ImageDraw, ImageFont
+
+    font = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")  # the fixtures' font (make_fixtures.py)
+    if not font.exists():
+        pytest.skip("the CJK font of the fixtures is not installed")
+    image = Image.new("RGB", (260, 20), "white")
+    ImageDraw.Draw(image).text((4, 1), "每课时3元收取", font=ImageFont.truetype(str(font), 16), fill="black")
+    assert [line.text for line in engine.read(image).lines] == ["每课时3元收取"]

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from bot import metrics
 from bot.telegram.photos import FEES_HEAD, FEES_NOTE, READ_HEAD, STICKER, TROUBLE
 from bot.text import to_simplified
 from tests.fake_bot_api import BOT_USERNAME
@@ -54,7 +55,12 @@ def reading_part(text: str) -> str:
     return text.split("<b>答:</b>")[0]
 
 
+def photo_questions() -> float:
+    return metrics.REGISTRY.get_sample_value("shuangjian_questions_total", {"kind": "photo"}) or 0.0
+
+
 async def test_a_fee_notice_photo_is_read_and_set_beside_the_reports(bot) -> None:
+    counted = photo_questions()
     await bot.send(None, photo=photo(bot, "fee_notice_photo.jpg"))
     methods = [c.method for c in bot.api.calls if c.method in ("getFile", "download", "sendChatAction", "sendMessage")]
     assert methods == ["sendChatAction", "getFile", "download", "sendMessage"]
@@ -64,7 +70,8 @@ async def test_a_fee_notice_photo_is_read_and_set_beside_the_reports(bot) -> Non
     assert well_formed(text)
     assert text.startswith(f"<b>{READ_HEAD}</b>\n<b>关于收取课后服务费的通知</b>\n<blockquote>")
     assert f"<b>{FEES_HEAD}</b>" in text and FEES_NOTE in text
-    assert "通知写的是每课时3元、每学期120元;某区(匿名)的报告写道:<i>“参加托管服务的学生,按照不高于2元/课时生标准(不得超过*元/学期生)收取课后服务费”</i>;<i>“参加个性化课程的学生," in text
+    assert "通知写的是每课时3元、每学期120元;某区(匿名)的报告写道:<i>“参加托管服务的学生,按照不高于2元/课时生标准(不得超过(原文隐去)元/学期生)收取课后服务费”</i>;<i>“参加个性化课程的学生," in text
+    assert "*" not in text
     assert "通知写的是每月60元;现有报告中没有找到按月计的收费标准。" in text
     assert "您没有写问题,我按通知内容回答:<b>课后服务怎么收费?</b>" in text
     assert "<b>答:</b>" in text and "——《" in text
@@ -73,6 +80,7 @@ async def test_a_fee_notice_photo_is_read_and_set_beside_the_reports(bot) -> Non
     assert bot.service.notices == [("fee", "", None)]
     [logged] = rows(bot.store, "SELECT kind, question, answer_id FROM question_log")
     assert logged[:2] == ("photo", "[图片] 课后服务怎么收费?") and logged[2]
+    assert photo_questions() == counted + 1  # /metrics counts photo questions like text ones
 
 
 async def test_a_captioned_screenshot_is_answered_in_the_parent_s_script(bot) -> None:
@@ -121,6 +129,7 @@ async def test_unreadable_images_get_a_friendly_reply_and_only_a_log_entry(bot) 
         ("no_text", {"photo": photo(bot, "no_text.png")}),
         ("too_large", {"document": bot.api.add_file(png_declaring(8_660, 5_800), file_name="notice.png", mime_type="image/png")}),
         ("too_large", {"document": bot.api.add_file(png_declaring(40_000, 40_000), file_name="bomb.png", mime_type="image/png")}),
+        ("no_text", {"document": bot.api.add_file(encoded(Image.new("L", (40_000, 3), 255), "PNG"), file_name="strip.png", mime_type="image/png")}),
         ("damaged", {"photo": bot.api.add_photo(truncated, 1200, 1600)}),
         ("not_image", {"document": bot.api.add_file("家长您好".encode(), file_name="通知.jpg", mime_type="image/jpeg")}),
         ("too_large", {"photo": bot.api.add_photo(b"x", 9000, 6000, file_size=30 * 1024 * 1024)}),
