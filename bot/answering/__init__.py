@@ -10,7 +10,10 @@ Entry points:
 - `bot.answering.retrieval.DenseRetriever` / `KeywordRetriever`: `run(query, top_k=None)`.
 - `bot.answering.fusion.HybridFuser`: one weighted score over both rankings.
 - `bot.answering.confidence.Calibration`: the probability that the reports cover a question.
-- `bot.answering.intent` / `bot.answering.leads.LeadPicker`: what is asked, which sentence leads.
+- `bot.answering.intent` / `bot.answering.aspects`: what is asked, and whose rule, for which
+  pupils, when; `bot.answering.leads.LeadPicker`: which sentences lead (a whole answering unit).
+- `bot.answering.mixed.fee_cases`: rules on paying that differ by case, quoted together;
+  `bot.answering.redaction.unredact`: the anonymised report's marks as parents see them.
 - `bot.answering.decide.Decider`: confident / tentative / refused, and the note about the place.
 - `bot.answering.compose.AnswerComposer`: the extractive `Answer` (or an honest refusal).
 - `bot.answering.evaluate.evaluate(service, questions, k)`: recall, MRR, abstention figures;

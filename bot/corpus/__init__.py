@@ -1,7 +1,8 @@
 """Reading the reports: files → cleaned documents → passages.
 
 The bottom layer: it imports only the shared modules (`bot.records`, `bot.errors`,
-`bot.config`, `bot.text`), never the index, answering, storage or Telegram layers.
+`bot.config`, `bot.text`) and the OCR engine beside it (`bot.ocr`, for scans), never the
+index, answering, storage or Telegram layers.
 
 Entry points:
 - `bot.corpus.loader.load_corpus(settings)` / `load_passages(settings)`: the corpus folder
