@@ -47,6 +47,7 @@ KINDS = [
     ("screenshot 1080x2400", "fee_screenshot.png"),
     ("screenshot 1080x2400", "homework_screenshot.png"),
     ("photographed notice", "fee_notice_photo.jpg"),
+    ("photographed notice", "fee_notice_term.jpg"),
     ("photographed flyer", "training_ad.jpg"),
 ]
 NEW_NOTICE = [  # not in any test: a different school, other amounts, other wording

@@ -146,7 +146,7 @@ class AnswerComposer:
             quotes.append(Quote(_display(channel[1], channel[0], script), channel[0], _citation(channel[0], script)))
         rule_hits = [h for h in hits if channel is None or h.passage.id != channel[0].id] or list(hits)
         if rule_hits:
-            pick, run = self.leads.pick(query, rule_hits)
+            pick, run = self.leads.pick(query, rule_hits, query.scope.regions)  # the named district's rule first
             passage = rule_hits[pick].passage
             if not quotes or run.text not in quotes[0].text:
                 quotes.append(Quote(_display(run.text, passage, script), passage, _citation(passage, script), self._scope_label(run, script)))

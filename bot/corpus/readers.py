@@ -236,7 +236,7 @@ def _read_image(data: bytes, path: Path, scanner: Scanner | None) -> str:
         raise DocumentError(str(path), "an image file needs OCR to be read")
     text = scanner.read_image_file(path.name, data)
     if not text.strip():
-        raise DocumentError(str(path), "OCR found no text in the image")
+        raise DocumentError(path.name, "OCR found no text in the image")
     return text
 
 
@@ -265,7 +265,7 @@ def _read_pdf(data: bytes, path: Path, scanner: Scanner | None = None) -> str:
                 if text.strip():  # a scanned page OCR found nothing on keeps its thin text layer
                     texts[n] = text
             if not any(text.strip() for text in texts):
-                raise DocumentError(str(path), "no text layer in .pdf and OCR found no text on its pages")
+                raise DocumentError(path.name, "no text layer in .pdf and OCR found no text on its pages")
     if not any(text.strip() for text in texts):
         raise DocumentError(str(path), "no text layer in .pdf (scanned?)")
     return "\n\n".join(text for text in texts if text.strip())

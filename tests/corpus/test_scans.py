@@ -100,8 +100,19 @@ def test_without_a_scanner_a_scanned_pdf_keeps_the_old_reason(tmp_path: Path) ->
 def test_a_scan_on_which_ocr_finds_nothing_is_named(tmp_path: Path) -> None:
     path = tmp_path / "scan.pdf"
     path.write_bytes(fixture("scanned_report.pdf"))
-    with pytest.raises(DocumentError, match="OCR found no text"):
+    with pytest.raises(DocumentError, match="OCR found no text") as caught:
         read_document(path, LIMIT, scanner(CountingEngine("")))
+    assert caught.value.path == "scan.pdf"  # the file's name, like the scanner's own reasons
+    assert caught.value.reason == "no text layer in .pdf and OCR found no text on its pages"
+
+
+def test_an_image_on_which_ocr_finds_nothing_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "scan.png"
+    path.write_bytes(fixture("no_text.png"))
+    with pytest.raises(DocumentError, match="OCR found no text") as caught:
+        read_document(path, LIMIT, scanner(CountingEngine("")))
+    assert caught.value.path == "scan.png"
+    assert caught.value.reason == "OCR found no text in the image"
 
 
 def test_too_many_scanned_pages_are_refused_before_any_ocr(tmp_path: Path) -> None:

@@ -49,6 +49,12 @@ def test_a_photographed_notice_is_read(engine: RapidOcrEngine) -> None:
     assert "每课时3元" in page.text
 
 
+def test_another_photographed_notice_is_read(engine: RapidOcrEngine) -> None:
+    [page] = read_image(fixture("fee_notice_term.jpg"), engine, ImageLimits())
+    assert character_accuracy(page.text, truth("fee_notice_term.jpg")) >= 0.90
+    assert "每学期六百元" in page.text and "每天十元" in page.text and "每学期50元" in page.text
+
+
 def test_a_photo_taken_sideways_is_turned_back(engine: RapidOcrEngine) -> None:
     [upright] = load_images(fixture("training_ad.jpg"), ImageLimits())
     page = engine.read(upright.rotate(90, expand=True))

@@ -83,6 +83,27 @@ async def test_a_fee_notice_photo_is_read_and_set_beside_the_reports(bot) -> Non
     assert photo_questions() == counted + 1  # /metrics counts photo questions like text ones
 
 
+async def test_a_per_term_fee_notice_photo_is_read_and_set_beside_the_reports(bot) -> None:
+    """Another school's notice, amounts per term (六百元 in words, 50元 in digits) and per day."""
+    await bot.send(None, photo=photo(bot, "fee_notice_term.jpg"))
+    [reply] = bot.api.find("sendMessage")
+    text = reply["text"]
+    assert well_formed(text)
+    assert text.startswith(f"<b>{READ_HEAD}</b>\n<b>课后延时服务收费告家长书</b>\n<blockquote>")
+    quoted = text.split("<blockquote>")[1].split("</blockquote>")[0]
+    assert "每学期六百元" in quoted and "每天十元" in quoted and "每学期50元" in quoted
+    assert f"<b>{FEES_HEAD}</b>" in text and FEES_NOTE in text
+    assert "通知写的是每学期600元、每学期50元;某区(匿名)的报告写道:<i>“参加托管服务的学生,按照不高于2元/课时生标准(不得超过(原文隐去)元/学期生)收取课后服务费”</i>" in text
+    assert "通知写的是每天10元;现有报告中没有找到按天计的收费标准。" in text
+    assert "*" not in text
+    assert "您没有写问题,我按通知内容回答:<b>课后服务怎么收费?</b>" in text
+    assert "<b>答:</b>" in text and "——《" in text
+    assert not VERDICTS.search(reading_part(text))
+    assert bot.service.notices == [("fee", "", None)]
+    [logged] = rows(bot.store, "SELECT kind, question FROM question_log")
+    assert logged == ("photo", "[图片] 课后服务怎么收费?")
+
+
 async def test_a_captioned_screenshot_is_answered_in_the_parent_s_script(bot) -> None:
     await bot.send(None, user=TRADITIONAL, photo=photo(bot, "fee_screenshot.png"), caption="這個收費合理嗎?")
     [reply] = bot.replies(TRADITIONAL["id"])

@@ -2,6 +2,7 @@
 
     apt-get install -y fonts-wqy-zenhei      # the CJK font
     python tests/data/ocr/make_fixtures.py   # rewrites the images and their .txt next to this file
+    python tests/data/ocr/make_fixtures.py fee_notice_term   # only the fixtures named (no suffix)
 
 Each image `<name>.<ext>` gets `<name>.txt`, the text drawn on it, one line per row, for
 the tests and for `bench/bench_ocr.py` (character accuracy). Everything is seeded, so a
@@ -9,6 +10,8 @@ rerun with the same Pillow and font gives the same pictures.
 
 - fee_notice_photo.jpg     a school fee notice photographed: paper on a desk, perspective,
                            uneven light, blur, sensor noise, JPEG at quality 60 (1200×1600)
+- fee_notice_term.jpg      another school's fee notice photographed the same way (1200×1600):
+                           per-term and per-day amounts (六百元/学期, 十元/天, 50元/学期)
 - fee_screenshot.png       a phone screenshot (1080×2400) of a fee notice in a parents' group
                            chat, amounts in Chinese numerals
 - homework_screenshot.png  a phone screenshot (1080×2400) of a homework list
@@ -40,6 +43,18 @@ FEE_NOTICE = [
     "家庭经济困难学生可申请减免。",
     "阳光小学",
     "2024年9月2日",
+]
+FEE_TERM_NOTICE = [
+    "课后延时服务收费告家长书",
+    "尊敬的各位家长：",
+    "根据上级有关文件精神，经学校研究决定，",
+    "本学期课后延时服务按每生每学期六百元收取，",
+    "午托服务每生每天十元，",
+    "学习资料费每生每学期50元。",
+    "以上服务均为自愿参加，请家长填写回执。",
+    "费用请于3月8日前交至班主任处。",
+    "明德小学",
+    "2024年2月26日",
 ]
 FEE_CHAT = [
     "三年级2班家长群(45)",
@@ -107,8 +122,11 @@ def write_text(name: str, lines: list[str]) -> None:
     (HERE / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def paper(lines: list[str], size: tuple[int, int], text_size: int, title_size: int, margin: int, spacing: float = 1.7) -> Image.Image:
-    """Black text on slightly grey paper; the first line is a centred title."""
+def paper(
+    lines: list[str], size: tuple[int, int], text_size: int, title_size: int, margin: int, spacing: float = 1.7, signed: tuple[str, ...] = ("阳光小学",)
+) -> Image.Image:
+    """Black text on slightly grey paper; the first line is a centred title, `signed` lines
+    (the school) and the date are set flush right."""
     page = Image.new("RGB", size, (246, 244, 238))
     draw = ImageDraw.Draw(page)
     y = margin
@@ -116,7 +134,7 @@ def paper(lines: list[str], size: tuple[int, int], text_size: int, title_size: i
         f = font(title_size if n == 0 else text_size)
         width = draw.textlength(line, font=f)
         x = (size[0] - width) / 2 if n == 0 else margin
-        if n > 0 and line in ("阳光小学",) or line.startswith("2024年"):
+        if n > 0 and line in signed or line.startswith("2024年"):
             x = size[0] - margin - width
         draw.text((x, y), line, font=f, fill=(25, 25, 30))
         y += int((title_size if n == 0 else text_size) * spacing)
@@ -220,33 +238,72 @@ def scanned_pdf(pages: list[list[str]], seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def main() -> int:
-    if not FONT.is_file():
-        print(f"missing font {FONT}: apt-get install -y fonts-wqy-zenhei", file=sys.stderr)
-        return 2
+def make_fee_notice_photo() -> None:
     notice = paper(FEE_NOTICE, (1000, 1250), 40, 50, 70)
     photo = photograph(notice, (1200, 1600), [(150, 170), (1080, 120), (1130, 1420), (90, 1470)], seed=1)
     (HERE / "fee_notice_photo.jpg").write_bytes(jpeg(photo, 60))
     write_text("fee_notice_photo", FEE_NOTICE)
 
+
+def make_fee_notice_term() -> None:
+    notice = paper(FEE_TERM_NOTICE, (1000, 1250), 40, 50, 70, signed=("明德小学",))
+    photo = photograph(notice, (1200, 1600), [(120, 140), (1060, 175), (1110, 1460), (110, 1420)], seed=6)
+    (HERE / "fee_notice_term.jpg").write_bytes(jpeg(photo, 60))
+    write_text("fee_notice_term", FEE_TERM_NOTICE)
+
+
+def make_fee_screenshot() -> None:
     phone_chat(FEE_CHAT, seed=2).save(HERE / "fee_screenshot.png", optimize=True)
     write_text("fee_screenshot", ["9:41", *FEE_CHAT])
+
+
+def make_homework_screenshot() -> None:
     phone_chat(HOMEWORK_CHAT, seed=3).save(HERE / "homework_screenshot.png", optimize=True)
     write_text("homework_screenshot", ["9:41", *HOMEWORK_CHAT])
 
+
+def make_training_ad() -> None:
     flyer = paper(TRAINING_AD, (900, 900), 52, 64, 80, spacing=1.8)
     ad = photograph(flyer, (1000, 1000), [(80, 60), (930, 110), (900, 950), (60, 900)], seed=4)
     (HERE / "training_ad.jpg").write_bytes(jpeg(ad, 65))
     write_text("training_ad", TRAINING_AD)
 
+
+def make_no_text() -> None:
     no_text().save(HERE / "no_text.png", optimize=True)
+
+
+def make_scanned_report() -> None:
     (HERE / "scanned_report.pdf").write_bytes(scanned_pdf(REPORT_PAGES, seed=5))
     write_text("scanned_report", [line for page in REPORT_PAGES for line in page])
+
+
+MAKERS = {
+    "fee_notice_photo": make_fee_notice_photo,
+    "fee_notice_term": make_fee_notice_term,
+    "fee_screenshot": make_fee_screenshot,
+    "homework_screenshot": make_homework_screenshot,
+    "training_ad": make_training_ad,
+    "no_text": make_no_text,
+    "scanned_report": make_scanned_report,
+}
+
+
+def main(names: list[str]) -> int:
+    if not FONT.is_file():
+        print(f"missing font {FONT}: apt-get install -y fonts-wqy-zenhei", file=sys.stderr)
+        return 2
+    unknown = [name for name in names if name not in MAKERS]
+    if unknown:
+        print(f"unknown fixture {', '.join(unknown)}; one of {', '.join(MAKERS)}", file=sys.stderr)
+        return 2
+    for name in names or list(MAKERS):
+        MAKERS[name]()
     for path in sorted(HERE.iterdir()):
-        if path.suffix != ".py":
+        if path.suffix != ".py" and (not names or path.stem in names):
             print(f"{path.name}: {path.stat().st_size // 1024} KB")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
