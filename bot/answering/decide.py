@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answering.compose import AnswerComposer
+from bot.answering.compose import QUOTABLE, AnswerComposer
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
 from bot.answering.intent import FORM_WORDS, Intent, is_channel
+from bot.answering.places import SUFFIX as _SUFFIX
 from bot.answering.query import Query, topic_phrase
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
 from bot.records import Answer, Hit, Passage
@@ -186,28 +187,45 @@ class Decider:
     def _covered_note(self, query: Query) -> str:
         scope = query.scope
         if scope.relation == WITHIN:
-            return f"没有{self._short(scope.asked)}单独的报告,以下摘自{scope.container}的报告:"
+            return f"没有{self._as_written(query)}单独的报告,以下摘自{scope.container}的报告:"
         if scope.relation == SIBLING:
-            return f"没有{self._short(scope.asked)}的报告;{scope.container}有{self._names(scope.regions)}的报告:"
+            return f"没有{self._as_written(query)}的报告;{scope.container}有{self._names(scope.regions)}的报告:"
         return ""
 
     def _uncovered_note(self, query: Query) -> str:
         scope, topic = query.scope, topic_phrase(query)
-        about = f"“{topic}”" if topic else "这个问题"
+        about = f"“{topic}”" if topic and len(query.topic) <= QUOTABLE else "这个问题"  # a long message is not quoted back
         if scope.relation == OWN:
             return f"{self._names(scope.regions)}的报告没有提到{about}。"
         if scope.relation == WITHIN:
-            return f"没有{self._short(scope.asked)}单独的报告,{scope.container}的报告也没有提到{about}。"
+            return f"没有{self._as_written(query)}单独的报告,{scope.container}的报告也没有提到{about}。"
         if scope.relation == CONTAINS:
             return f"{scope.asked}的{self._names(scope.regions)}的报告都没有提到{about}。"
         if scope.relation == SIBLING:
-            return f"没有{self._short(scope.asked)}的报告;{scope.container}有{self._names(scope.regions)}的报告,但没有提到{about}。"
+            return f"没有{self._as_written(query)}的报告;{scope.container}有{self._names(scope.regions)}的报告,但没有提到{about}。"
         return self._none_note(query)
 
     def _none_note(self, query: Query) -> str:
         if query.scope.relation == NONE or not query.scope.regions:
-            return f"目前没有{query.scope.asked}的报告。"
+            return f"目前没有{self._as_written(query, full=True)}的报告。"
         return ""
+
+    def _as_written(self, query: Query, full: bool = False) -> str:
+        """The place as the parent named it when they wrote its city too ("成都武侯区"), else its
+        short name (渝北区), or with `full` its whole name (北京市海淀区)."""
+        scope = query.scope
+        fallback = scope.asked if full else self._short(scope.asked)
+        mentions = [m for m, place in self.catalog.gazetteer.places(query.text) if place.name == scope.asked]
+        if not mentions:
+            return fallback
+        mention = mentions[-1]
+        place = next(p for p in mention.places if p.name == scope.asked)
+        before = query.text[: mention.start]
+        for part in (place.city, place.province):
+            for form in dict.fromkeys((part, _SUFFIX.sub("", part))):
+                if form and before.endswith(form):
+                    return form + mention.text if len(mention.text) > 1 else fallback
+        return fallback
 
     def _names(self, regions: Sequence[str]) -> str:
         return "、".join(self._short(self.catalog.places[r].name) if r in self.catalog.places else r for r in regions)

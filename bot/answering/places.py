@@ -30,7 +30,7 @@ from typing import IO
 
 log = logging.getLogger(__name__)
 
-_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|地区|林区|新区|省|市|区|县|州|旗|盟)$")
+SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|地区|林区|新区|省|市|区|县|州|旗|盟)$")
 # Generic names in the table that are not places a parent means (市辖区, 城区, 郊区 …).
 _GENERIC = frozenset({"市辖区", "县", "城区", "郊区", "矿区", "新区", "开发区", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 # County short names at least this frequent in jieba's dictionary are everyday words too.
@@ -163,7 +163,7 @@ class Gazetteer:
             for place, written in divisions:
                 full = written[0]
                 add(full, place)
-                for alias in {*written[1:], _SUFFIX.sub("", full)}:
+                for alias in {*written[1:], SUFFIX.sub("", full)}:
                     if alias != full:
                         add(alias, place)
                         if place.level == "county" and len(alias) < 3 and self._common(alias) >= COMMON_WORD:
@@ -186,7 +186,7 @@ class Gazetteer:
             for size in range(min(self._longest, len(text) - i), 1, -1):
                 places = names.get(text[i : i + size])
                 name = text[i : i + size]
-                if places and not _SUFFIX.search(name) and _SMALLER.match(text, i + size):
+                if places and not SUFFIX.search(name) and _SMALLER.match(text, i + size):
                     places = None
                 if places and name in self._guarded and not self._meant(text, i, i + size, places, found):
                     places = None

@@ -27,7 +27,7 @@ _FILLER = re.compile(
     r"|(?:有没有人|谁)知道|求助|急急?急?|咨询(?:一下|下)?|问(?:一下|下)|小助手|机器人)[,:!。~\s]*"
 )
 _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
-_PARTICLES = re.compile(r"^(?:的|那|那么|在|还有)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
+_PARTICLES = re.compile(r"^(?:的|那|那么|在|还有|呢|吧|啊)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 _PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
 
 # Questions that want a figure or a rule on money: the answer should lead with the figure.
