@@ -74,9 +74,9 @@ class FollowUps:
             if not place:
                 return Completion(text, "", "")
             return Completion(_join(place, state.topic), "place", place)
-        if SUBJECTS.search(rest) and not (_LEAD_IN.search(topic) and len(rest) <= SHORT // 2):
-            return Completion(text, "", place)  # a question of its own
         leaning = bool(_LEAD_IN.search(topic) or re.search(r"呢$", _PUNCT.sub("", topic)))
+        if SUBJECTS.search(rest) and not (leaning and len(rest) <= SHORT // 2):
+            return Completion(text, "", place)  # a question of its own ("课后服务呢" leans on the last one)
         aspect = intent_of(rest) is not Intent.FACT or bool(_ASPECT.search(rest))
         # "那…呢" leans on what came before; a short aspect alone ("要交钱吗", "几点结束")
         # does too; a short message about something else ("今天天气怎么样") does not.

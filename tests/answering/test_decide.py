@@ -92,3 +92,8 @@ def test_a_place_alone_is_asked_what_about_it(shipped_service: Service) -> None:
 def test_traditional_follow_up_is_answered_in_traditional(shipped_service: Service) -> None:
     answer = converse(shipped_service, "瀘州有沒有舉報電話", "那涪陵呢")
     assert answer.script == "traditional" and "舉報電話" in answer.text
+
+
+def test_a_subject_alone_with_ne_keeps_the_district(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "雲陽縣的校外培訓機構整治得怎麼樣了?", "預收費呢")
+    assert answer.asked_region and "云阳" in answer.asked_region
