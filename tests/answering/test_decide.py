@@ -37,7 +37,8 @@ def test_a_fee_question_is_never_led_by_spending(shipped_service: Service) -> No
 
 
 def test_a_place_without_a_report_is_named(shipped_service: Service) -> None:
-    assert shipped_service.ask("北京海淀区课后服务怎么收费").scope_note.startswith("目前没有北京市海淀区的报告。")
+    assert shipped_service.ask("北京海淀区课后服务怎么收费").scope_note.startswith("目前没有北京海淀区的报告。")  # as the parent wrote it
+    assert shipped_service.ask("海淀区课后服务怎么收费").scope_note.startswith("目前没有北京市海淀区的报告。")
     sibling = shipped_service.ask("渝北区课后服务怎么收费").scope_note
     assert sibling.startswith("没有渝北区的报告;重庆市有") and "涪陵区" in sibling and "云阳县" in sibling
 
