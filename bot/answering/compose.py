@@ -75,7 +75,7 @@ class AnswerComposer:
         """"Not covered", with the hotline directory; the ranked passages still travel along.
         A "what do I do" question gets the hotlines first."""
         hotlines = self._hotlines(None, everything=True)
-        topic = _quotable(query)
+        topic = quotable_topic(query)
         base = REMEDY_NONE if query.intent.value == "remedy" else (NOT_COVERED_ABOUT.format(topic=topic) if topic else NOT_COVERED)
         message = to_script("".join(x for x in (note, base) if x), query.script)
         text = "\n\n".join([message, self._hotline_text(hotlines, query.script)])
@@ -115,7 +115,7 @@ class AnswerComposer:
         others = [h for h in hits if h.passage.id not in used and not mostly_hidden(h.passage.text)]
         shown = [self._quote(query, h.passage) for h in others[: self.style.max_excerpts]]
         extra = tuple(self._quote(query, h.passage, whole=True) for h in others[self.style.max_excerpts :])
-        topic = _quotable(query)
+        topic = quotable_topic(query)
         doubt = (TENTATIVE_ABOUT.format(topic=topic) if topic and lead_run.disagrees else TENTATIVE) if tentative else ""
         head = "".join(x for x in (note, doubt) if x)
         message = to_script(head, script) if head else ""
@@ -219,7 +219,7 @@ def _quote_text(quote: Quote, bullet: bool = False) -> str:
     return f"• {body}\n  ——{quote.citation}" if bullet else f"{body}\n——{quote.citation}"
 
 
-def _quotable(query: Query) -> str:
+def quotable_topic(query: Query) -> str:
     """The question's topic when it is short enough to quote back whole."""
     topic = topic_phrase(query)
     return topic if 0 < len(topic) <= QUOTABLE and len(query.topic) <= QUOTABLE + 6 else ""

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answering.compose import QUOTABLE, AnswerComposer
+from bot.answering.compose import AnswerComposer, quotable_topic
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
 from bot.answering.intent import FORM_WORDS, Intent, is_channel
 from bot.answering.places import SUFFIX as _SUFFIX
-from bot.answering.query import Query, topic_phrase
+from bot.answering.query import Query
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
 from bot.records import Answer, Hit, Passage
 from bot.text import normalize
@@ -111,11 +111,14 @@ class Decider:
         self, query: Query, hits: list[Hit], p: float, top_k: int, *, note: str = "", prefer: Sequence[str] = (), label: bool = False, tentative: bool = False
     ) -> Answer:
         t = self.thresholds
+        refusal = note + ("其他地区的报告里也没有相关内容。" if note and hits else "")
         if not hits or p < t.tentative:
-            return self.composer.abstain(query, hits[:top_k], p, note=note + ("其他地区的报告里也没有相关内容。" if note and hits else ""))
-        tentative = tentative or p < t.answer or not self._fits(query, hits)
-        if query.intent is not Intent.REMEDY and self._unrelated(query, hits):
-            return self.composer.abstain(query, hits[:top_k], p, note=note + ("其他地区的报告里也没有相关内容。" if note and hits else ""))
+            return self.composer.abstain(query, hits[:top_k], p, note=refusal)
+        _, lead = self.composer.leads.pick(query, hits)
+        # no candidate sentence holds a word of the question: a tentative answer would be beside the point
+        if query.intent is not Intent.REMEDY and not lead.worded:
+            return self.composer.abstain(query, hits[:top_k], p, note=refusal)
+        tentative = tentative or p < t.answer or not lead.fits
         if query.intent is Intent.REMEDY:
             channel = self.composer.leads.channel(query, self.channels, prefer=prefer or query.scope.regions)
             return self.composer.remedy(query, hits, p, channel, top_k, note=note, tentative=tentative)
@@ -169,12 +172,6 @@ class Decider:
         elsewhere = max((h.score for h in reports if h.passage.id not in mine), default=0.0)
         return max(h.score for h in local) / self.region_boost >= LOCAL_SHARE * elsewhere
 
-    def _unrelated(self, query: Query, hits: Sequence[Hit]) -> bool:
-        """Does no candidate sentence hold a single word of the question (a tentative
-        answer would quote something beside the point)?"""
-        _, lead = self.composer.leads.pick(query, hits)
-        return not lead.worded
-
     def _fits(self, query: Query, hits: Sequence[Hit]) -> bool:
         """Does one of the lead candidates fit the question: its intent (a rule, not a
         statistic, for a rule question), its scope (whose rule, which pupils, when) and
@@ -193,8 +190,8 @@ class Decider:
         return ""
 
     def _uncovered_note(self, query: Query) -> str:
-        scope, topic = query.scope, topic_phrase(query)
-        about = f"“{topic}”" if topic and len(query.topic) <= QUOTABLE else "这个问题"  # a long message is not quoted back
+        scope, topic = query.scope, quotable_topic(query)
+        about = f"“{topic}”" if topic else "这个问题"  # a long message is not quoted back
         if scope.relation == OWN:
             return f"{self._names(scope.regions)}的报告没有提到{about}。"
         if scope.relation == WITHIN:

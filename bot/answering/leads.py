@@ -82,7 +82,7 @@ class LeadPicker:
         """IDF weight of the question's words in the sentence (plus the intent bonus), and
         whether it gives what the question asks for."""
         body = normalize(sentence)
-        score = sum(self._weight(query, w) for w in query.words if any(c in body for c in (w, *query.alternatives.get(w, ()))))
+        score = sum(self._weight(query, w) for w in query.words if _holds(query, w, body))
         if query.intent.wants_rule and len(_SHARE.findall(body)) >= 2:
             score *= STATISTICS_WEIGHT
         gives = _gives(query, body)
@@ -93,17 +93,13 @@ class LeadPicker:
         """Does the (normalised) sentence hold a word of what the question is about?"""
         if not query.words:
             return True
-        return any(
-            any(form in body for form in (w, *query.alternatives.get(w, ())))
-            for w in query.words if not FORM_WORDS.match(w)
-        )
+        return any(_holds(query, w, body) for w in query.words if not FORM_WORDS.match(w))
 
     def topic_score(self, query: Query, sentence: str, ignore: re.Pattern[str]) -> float:
         """IDF weight of the question's words in the sentence, leaving out the words that
         `ignore` matches (收费, 免费 …: they say which case, not what it is about)."""
         body = normalize(sentence)
-        words = [w for w in query.words if not ignore.search(w)]
-        return sum(self._weight(query, w) for w in words if any(c in body for c in (w, *query.alternatives.get(w, ()))))
+        return sum(self._weight(query, w) for w in query.words if not ignore.search(w) and _holds(query, w, body))
 
     def _weight(self, query: Query, word: str) -> float:
         return word_weight(self.stats, word, query.alternatives.get(word, ()))
@@ -167,6 +163,10 @@ class LeadPicker:
                     best = (key, passage, sentence.strip())
         return (best[1], best[2]) if best else None
 
+
+def _holds(query: Query, word: str, body: str) -> bool:
+    """Does the sentence hold the question's word or one of its official terms?"""
+    return any(form in body for form in (word, *query.alternatives.get(word, ())))
 
 
 def _gives(query: Query, body: str) -> bool:
