@@ -3,7 +3,8 @@
     python bench/calibrate.py [--config config.toml] [FILE.jsonl ...]
 
 Asks every labelled question (default: tests/data/calibration_questions.jsonl and
-calibration_more.jsonl, 360 parents' questions we wrote, in scope or not), collects the features of its best
+calibration_more.jsonl and calibration_long.jsonl: 499 parents' questions we wrote, in
+scope or not, 140 of them long messages that tell the family's case around the question), collects the features of its best
 passages, keeps the questions' vectors as in-scope / out-of-scope exemplars (a
 question's own vector is left out when its `topic_margin` is computed for fitting),
 fits P(in scope) with L2-regularised logistic regression (Newton's method, numpy
@@ -37,6 +38,8 @@ from bot.config import load_config  # noqa: E402
 from bot.service import Service  # noqa: E402
 
 OUTPUT = ROOT / "bot" / "data" / "calibration.json"
+# The labelled questions fitted on: short ones, more colloquial ones, and long story-like messages.
+CALIBRATION_SETS = ("calibration_questions.jsonl", "calibration_more.jsonl", "calibration_long.jsonl")
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 50) -> tuple[np.ndarray, float]:
@@ -104,7 +107,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "files", nargs="*", type=Path,
-        default=[ROOT / "tests" / "data" / "calibration_questions.jsonl", ROOT / "tests" / "data" / "calibration_more.jsonl"],
+        default=[ROOT / "tests" / "data" / name for name in CALIBRATION_SETS],
     )
     parser.add_argument("--config", default=str(ROOT / "config.toml"))
     parser.add_argument("--l2", type=float, default=0.1)

@@ -140,7 +140,7 @@ class Service:
         cfg = self.config
         terms = load_terms(cfg.corpus.terms)
         regions = sorted({p.region for p in index.ordered if p.kind == "report" and p.region})
-        stats = TermStatistics(index.ordered)
+        stats = TermStatistics(index.ordered, commonness=index.tokenizer.commonness)
         catalog = RegionCatalog.from_reports(self.gazetteer, load_metadata(cfg.corpus.metadata).values(), regions)
         analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index, stats), catalog=catalog)
         composer = AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts))

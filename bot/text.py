@@ -8,6 +8,7 @@ form, so a question in either script finds them. jieba runs as our own
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -108,10 +109,15 @@ STOPWORDS = frozenset(
     处理 解决 办 咋整 不会 不能 不用 不想 才 刚 刚刚 都是 到处 得到 处 有人 没人 总 老是 一样 这种 那种 情况 事 事情
     东西 今年 去年 以后 之后 以前 特别 非常 比较 挺 好像 听说 据说 感觉 觉得 可能 一点 有点 为啥 为什么 干嘛
     搞 弄 上面 管不管 专门 娃儿 娃娃 小孩子 宝宝 闺女 儿子 女儿 老公 老婆 爱人 我老公 我老婆 楼下 楼上 隔壁 好几年 好几个 一个多
-    那家 这家 市里 区里 县里 这边 那边 人家 别人 """.split()
+    那家 这家 市里 区里 县里 这边 那边 人家 别人
+    比如 例如 譬如 问下 问问 没得 有没得 晓得 晓不晓得 咋个 咋子 么子 啥样 哪样 嘛 噻 撒 哈 咯 伐 不咯 """.split()
 )
 
 
+# jieba's dictionary holds phrases counted only this often (够不够, 这么晚): not real words.
+RARE_ENTRY = 5
+# "多不多", "管不管", "安不安全": how a question asks (like 吗), not what it asks about.
+_A_NOT_A = re.compile(r"^(\w)不\1|^(\w)没\2")
 # "几项", "多少所", "几个": a count asked for (the intent says so), not a word to look up.
 _COUNT_WORD = re.compile(r"^(?:几|多少)[项个所家门次种名人节条块成]$")
 
@@ -127,6 +133,7 @@ class Tokenizer:
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
         self.words = tuple(dict.fromkeys(w.strip() for w in words if w and w.strip()))
+        self._domain = frozenset(self.words)
         for word in self.words:
             self._jieba.add_word(word, freq=20000)
 
@@ -152,10 +159,27 @@ class Tokenizer:
             self._jieba.check_initialized()
             return int(self._jieba.FREQ.get(word) or 0)
 
+    def commonness(self, word: str) -> float:
+        """How common `word` is in general Chinese, as -log of its share of jieba's own
+        dictionary counts (about 6 for 到, 7 for 看, 10 for 作业, 15 for 轮岗); infinite for a
+        word of the domain dictionary. A word jieba does not know (a mis-cut such as 里会,
+        or a stray phrase counted a handful of times) is as common as its characters on
+        average."""
+        if word in self._domain:
+            return math.inf
+        with self._lock:
+            self._jieba.check_initialized()
+            freq, total = int(self._jieba.FREQ.get(word) or 0), self._jieba.total
+        if freq <= RARE_ENTRY and len(word) > 1:  # unknown, or one of jieba's stray phrases (够不够: 3)
+            return sum(self.commonness(ch) for ch in word) / len(word)
+        return math.log(total / (freq + 1))
+
     def content_words(self, text: str) -> list[str]:
         """Meaningful whole words of normalised text: jieba's precise mode without stopwords
         or bare numbers (a parent's 11点 or 200块 is their case, not a word to look up)."""
-        return [w.lower() for w in self.cut(text) if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w)]
+        return [
+            w.lower() for w in self.cut(text) if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w) and not _A_NOT_A.match(w)
+        ]
 
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of already-normalised text."""

@@ -144,7 +144,8 @@ def disagreement(question: Aspects, sentence: Aspects) -> Disagreement | None:
         return Disagreement("stage", COMPULSORY, _one(sentence.stage))
     if question.kind and sentence.kind and not question.kind & sentence.kind:
         return Disagreement("kind", _one(question.kind), _one(sentence.kind))
-    if OFF_DAYS in question.when and OFF_DAYS not in sentence.when:
+    # (a teacher's paid tutoring is banned on any day: 周末 does not set that rule apart)
+    if OFF_DAYS in question.when and OFF_DAYS not in sentence.when and not question.teachers:
         return Disagreement("when", OFF_DAYS, _one(sentence.when) if sentence.when else "平时")
     if AFTER_SCHOOL in question.when and OFF_DAYS not in question.when and sentence.when == {OFF_DAYS}:
         return Disagreement("when", AFTER_SCHOOL, OFF_DAYS)

@@ -6,6 +6,8 @@ fitted on labelled parents' questions (`bench/calibrate.py` writes
 
 - `core_coverage`, `core_coverage_top1`: the IDF-weighted share of the question's
   words found in the top three passages / the best one;
+- `evidence_top1`: how much IDF weight the best passage holds at all (saturating at
+  `EVIDENCE_CAP`), so a long message is not judged by its share alone;
 - `dense_top`: the best cosine similarity of a passage;
 - `topic_margin`: how much closer the question's vector is to labelled in-scope
   questions than to labelled out-of-scope ones (高考, 医保, 天气 …).
@@ -29,16 +31,20 @@ from bot.answering.coverage import QuestionWords, TermStatistics
 from bot.answering.query import Query
 from bot.records import Hit
 
-FEATURES = ("dense_top", "core_coverage", "core_coverage_top1", "topic_margin")
+FEATURES = ("dense_top", "core_coverage", "core_coverage_top1", "evidence_top1", "topic_margin")
+# The found IDF weight at which `evidence_top1` saturates (about three rare words).
+EVIDENCE_CAP = 12.0
 
 
 def features(query: Query, fused: Sequence[Hit], dense: Sequence[Hit], stats: TermStatistics) -> dict[str, float]:
     """The passage-side features for one question and its rankings."""
     texts = [f"{h.passage.section} {h.passage.search_text}" for h in fused[:3]]
+    words = QuestionWords(query.words, stats, query.alternatives, query.parts, query.story)
     return {
         "dense_top": dense[0].dense if dense and dense[0].dense is not None else 0.0,
-        "core_coverage": QuestionWords(query.words, stats, query.alternatives, query.parts).coverage(*texts),
+        "core_coverage": words.coverage(*texts),
         "core_coverage_top1": (fused[0].coverage or 0.0) if fused else 0.0,
+        "evidence_top1": min(words.evidence(texts[0]), EVIDENCE_CAP) / EVIDENCE_CAP if texts else 0.0,
     }
 
 

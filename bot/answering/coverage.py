@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
+from bot.answering.focus import STORY_WEIGHT
 from bot.records import Passage
 
 # Past this many report passages a word's document frequency is counted on an even
@@ -17,10 +18,20 @@ from bot.records import Passage
 IDF_SAMPLE = 20_000
 
 
-class TermStatistics:
-    """Inverse document frequencies of words over the indexed passages (substring match)."""
+# A word as common in general Chinese as 看, 到 or 地方 (commonness below COMMON) says little
+# about what is asked, even when the reports never use it; one as rare as 作业 or 轮岗
+# (above COMMON + SPAN) weighs its full IDF; in between, in proportion, never below FLOOR.
+COMMON = 7.0
+SPAN = 3.5
+FLOOR = 0.15
 
-    def __init__(self, passages: Sequence[Passage], sample: int = IDF_SAMPLE) -> None:
+
+class TermStatistics:
+    """Inverse document frequencies of words over the indexed passages (substring match),
+    scaled by how specific a word is in general Chinese when `commonness` is given
+    (`bot.text.Tokenizer.commonness`)."""
+
+    def __init__(self, passages: Sequence[Passage], sample: int = IDF_SAMPLE, commonness: Callable[[str], float] | None = None) -> None:
         texts = [p.search_text for p in passages if p.kind == "report"] or [""]
         self.total = len(texts)
         # every passage up to `sample`, else a fixed random sample (the same at every load)
@@ -28,6 +39,7 @@ class TermStatistics:
         self._scale = self.total / len(self.texts)
         self._idf: dict[str, float] = {}
         self._df: dict[str, int] = {}
+        self._commonness = commonness
 
     def df(self, word: str) -> int:
         """In how many report passages `word` occurs."""
@@ -41,9 +53,16 @@ class TermStatistics:
         value = self._idf.get(word)
         if value is None:
             df = self._scale * sum(1 for text in self.texts if word in text)
-            value = math.log((self.total + 1) / (df + 0.5))
+            value = math.log((self.total + 1) / (df + 0.5)) * self.specificity(word)
             self._idf[word] = value
         return value
+
+    def specificity(self, word: str) -> float:
+        """1.0 for a word rare in general Chinese (or with no `commonness` given), down to
+        `FLOOR` for one as common as 看."""
+        if self._commonness is None:
+            return 1.0
+        return min(1.0, max(FLOOR, (self._commonness(word) - COMMON) / SPAN))
 
 
 def word_weight(stats: TermStatistics, word: str, alternatives: Sequence[str] = ()) -> float:
@@ -57,7 +76,10 @@ def word_weight(stats: TermStatistics, word: str, alternatives: Sequence[str] = 
 
 class QuestionWords:
     """A question's words prepared once for scoring many texts: IDF weights, official
-    alternatives (托管费 -> 课后服务费) and the parts of long words (在职教师 -> 在职, 教师)."""
+    alternatives (托管费 -> 课后服务费), the parts of long words (在职教师 -> 在职, 教师) and
+    the words told only in the story around the question: found, they add `STORY_WEIGHT`
+    of their weight; missing, they do not count against the text (a report need not
+    mention the parent's 眼睛 or 十点 to answer about homework)."""
 
     def __init__(
         self,
@@ -65,11 +87,15 @@ class QuestionWords:
         stats: TermStatistics,
         alternatives: dict[str, tuple[str, ...]] | None = None,
         parts: dict[str, tuple[str, ...]] | None = None,
+        story: Collection[str] = (),
     ) -> None:
         alternatives = alternatives or {}
         parts = parts or {}
-        self.items = [(word_weight(stats, w, alternatives.get(w, ())), (w, *alternatives.get(w, ())), parts.get(w, ())) for w in dict.fromkeys(words)]
-        self.total = sum(weight for weight, _, _ in self.items)
+        self.items = [
+            (word_weight(stats, w, alternatives.get(w, ())), (w, *alternatives.get(w, ())), parts.get(w, ()), w in story)
+            for w in dict.fromkeys(words)
+        ]
+        self.total = sum(weight for weight, _, _, story in self.items if not story)
 
     def coverage(self, *texts: str) -> float:
         """IDF-weighted share of the words found in any of `texts`.
@@ -79,15 +105,30 @@ class QuestionWords:
         """
         if not self.total:
             return 0.0
-        found = 0.0
-        for weight, forms, pieces in self.items:
+        found, told = self._found(texts)
+        return (found + told) / (self.total + told)
+
+    def evidence(self, *texts: str) -> float:
+        """The IDF weight of the words found in any of `texts` (not a share: a long message
+        whose passage holds 轮岗, 比例 and 城乡 has found as much as a short one)."""
+        found, told = self._found(texts)
+        return found + told
+
+    def _found(self, texts: Sequence[str]) -> tuple[float, float]:
+        """The weight found of the question's own words, and of the story's."""
+        found = told = 0.0
+        for weight, forms, pieces, story in self.items:
             if any(form in text for form in forms for text in texts):
-                found += weight
+                share = 1.0
             elif pieces:
-                found += 0.5 * weight * sum(any(p in text for text in texts) for p in pieces) / len(pieces)
+                share = 0.5 * sum(any(p in text for text in texts) for p in pieces) / len(pieces)
             else:
-                found += 0.5 * weight * _longest_part(forms[0], texts)
-        return found / self.total
+                share = 0.5 * _longest_part(forms[0], texts)
+            if story:  # a story word only adds what it finds
+                told += STORY_WEIGHT * weight * share
+            else:
+                found += weight * share
+        return found, told
 
 
 def _longest_part(word: str, texts: Sequence[str]) -> float:
@@ -108,6 +149,7 @@ def coverage(
     stats: TermStatistics,
     alternatives: dict[str, tuple[str, ...]] | None = None,
     parts: dict[str, tuple[str, ...]] | None = None,
+    story: Collection[str] = (),
 ) -> float:
     """IDF-weighted share of `words` found in any of `texts` (see `QuestionWords.coverage`)."""
-    return QuestionWords(words, stats, alternatives, parts).coverage(*texts)
+    return QuestionWords(words, stats, alternatives, parts, story).coverage(*texts)

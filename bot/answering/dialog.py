@@ -28,16 +28,25 @@ DEFAULT_TTL = 30 * 60
 # What a question is about: when a message names one, it stands on its own.
 SUBJECTS = re.compile(
     r"课后服务|课后延时|延时服务|托管|晚托|午托|作业|校外培训|培训机构|培训班|辅导班|补习班|补课|补习|家教|兴趣班|兴趣课|"
-    r"个性化课程|社团|学科类|非学科|家长学校|家庭教育|家校|家访|老师|教师|学校|考试|成绩|排名|睡眠|手机|课堂|双减|幼儿园|"
+    r"个性化课程|社团|学科类|非学科|家长学校|家庭教育|家校|家访|考试|成绩|排名|睡眠|手机|幼儿园|"
     r"预收费|退费|广告"
 )
-_LEAD_IN = re.compile(r"^(?:那么?|那个|还有|另外|再问一?下|如果是|要是|换成|改成|那如果)")
-_TAIL = re.compile(r"(?:呢|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|的话|怎么样|咋样|如何|情况)+$")
+# Words every question may hold (老师, 学校): they do not make a message stand on its own.
+_GENERIC = re.compile(r"老师|教师|学校|双减|课堂")
+_LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
+_TAIL = re.compile(r"(?:呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|情况)+$")
+_HEAD = re.compile(r"^(?:呢|咧|嘞|喃|哩|啊|哦|噢)+")
+# Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少".
+_ANAPHORA = re.compile(r"类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|也(?:算|是|有|要|能|会|可以|行|管)")
+# "那云阳呢", "通州那边咧?老师愿意吗": a clause ending in 呢 leans on what came before.
+_LEANING_END = re.compile(r"[呢咧嘞喃](?:[\s,.!?;:、。，！？；：~…]|$)")
 _PUNCT = re.compile(r"[\s,.!?;:、。，！？；：~…]+")
 # Words naming an aspect of a subject (its rate, amount, standard, rule, time).
-_ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少|几")
+_ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少|几|内容|模式|形式|方式|安排|效果|做法|措施")
 # Short messages are the ones that lean on what came before.
 SHORT = 12
+# A follow-up that adds to the last question keeps at most this much of it.
+MAX_TOPIC = 60
 
 
 @dataclass(frozen=True)
@@ -74,24 +83,33 @@ class FollowUps:
             if not place:
                 return Completion(text, "", "")
             return Completion(_join(place, state.topic), "place", place)
-        leaning = bool(_LEAD_IN.search(topic) or re.search(r"呢$", _PUNCT.sub("", topic)))
-        if SUBJECTS.search(rest) and not (leaning and len(rest) <= SHORT // 2):
-            return Completion(text, "", place)  # a question of its own ("课后服务呢" leans on the last one)
-        aspect = intent_of(rest) is not Intent.FACT or bool(_ASPECT.search(rest))
-        # "那…呢" leans on what came before; a short aspect alone ("要交钱吗", "几点结束")
-        # does too; a short message about something else ("今天天气怎么样") does not.
-        if len(rest) > SHORT or not (leaning or (aspect and len(rest) <= SHORT // 2 + 2)):
-            return Completion(text, "", place)
+        if not self._leans(topic, rest):
+            return Completion(text, "", place)  # a question of its own: nothing stale carried over
         where = place or state.place
-        if SUBJECTS.search(rest):  # "那作业呢": a new subject for the same place
+        if SUBJECTS.search(_first_clause(topic)) and len(rest) <= SHORT:  # "那作业呢": a new subject for the same place
             return Completion(_join(where, rest), "aspect", where)
-        base = state.subject if aspect else state.topic  # an aspect replaces the old one
-        return Completion(_join(where, base, rest), "aspect", where)
+        first = topic_core(_first_clause(topic))
+        if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2 or (_is_aspect(first) and len(first) <= SHORT // 2 + 2):
+            # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped
+            return Completion(_join(where, state.subject or state.topic, rest), "aspect", where)
+        # more about the same thing ("那家庭困难的呢", "具体有啥规定", "云阳有没有类似的")
+        return Completion(_join(where, state.topic, rest), "more", where)
+
+    @staticmethod
+    def _leans(topic: str, rest: str) -> bool:
+        """Does the message lean on the last question? A "那…呢", a word pointing back
+        (类似, 具体, 也 …), or a short aspect with no subject of its own ("要交钱吗",
+        "几点结束"); a short message about something else ("今天天气怎么样") does not."""
+        if _LEAD_IN.search(topic) or _LEANING_END.search(topic) or _ANAPHORA.search(rest):
+            return not (SUBJECTS.search(rest) and len(rest) > SHORT)  # "那周末补课违规吗,我想投诉" asks anew
+        own = SUBJECTS.search(rest)
+        return not own and _is_aspect(rest) and len(rest) <= SHORT // 2 + 2
 
     def remember(self, completion: Completion, topic: str, now: float) -> DialogState:
         """What to keep after answering `completion` (`topic`: the question without its place)."""
         subject = SUBJECTS.search(topic)
-        return DialogState(topic=topic_core(topic) or topic, place=completion.place, subject=subject.group(0) if subject else "", ts=now)
+        kept = (topic_core(topic) or topic)[-MAX_TOPIC:]
+        return DialogState(topic=kept, place=completion.place, subject=subject.group(0) if subject else "", ts=now)
 
 
 def topic_core(topic: str) -> str:
@@ -102,8 +120,19 @@ def topic_core(topic: str) -> str:
         previous = text
         text = _LEAD_IN.sub("", text)
         text = _TAIL.sub("", text)
+        text = _HEAD.sub("", text)
         text = re.sub(r"^的|的$", "", text)
     return text
+
+
+def _first_clause(topic: str) -> str:
+    """The message up to its first stop ("内容呢" of "内容呢 就是盯着写作业?")."""
+    return re.split(r"[\s,.!?;:、。，！？；：~…]+", topic.strip(" ,.!?;:、。，！？；：~…"), maxsplit=1)[0]
+
+
+def _is_aspect(rest: str) -> bool:
+    """Does the message ask for an aspect (a time, an amount, a rate, a rule)?"""
+    return intent_of(rest) is not Intent.FACT or bool(_ASPECT.search(rest))
 
 
 def _join(*parts: str) -> str:

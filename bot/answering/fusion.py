@@ -53,7 +53,7 @@ class HybridFuser:
         if not candidates:
             return []
         preferred = set(regions)
-        words = QuestionWords(query.words, self.stats, query.alternatives, query.parts)
+        words = QuestionWords(query.words, self.stats, query.alternatives, query.parts, query.story)
         dense = [h.dense or 0.0 for h in candidates]
         low, high = min(dense), max(dense)
         spread = high - low

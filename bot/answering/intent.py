@@ -75,9 +75,14 @@ TIME_EXPR = re.compile(
 FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度)$")
 
 
+def is_remedy(text: str) -> bool:
+    """Does the message ask what to do or whom to tell (anywhere in it)?"""
+    return bool(_REMEDY.search(text))
+
+
 def intent_of(text: str) -> Intent:
     """The question's intent (on the normalised Simplified text)."""
-    if _REMEDY.search(text):
+    if is_remedy(text):
         return Intent.REMEDY
     if _TIME.search(text):
         return Intent.TIME

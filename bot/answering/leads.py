@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bot.answering.aspects import Disagreement, disagreement, of_sentence
 from bot.answering.coverage import TermStatistics, word_weight
+from bot.answering.focus import STORY_WEIGHT
 from bot.answering.intent import FORM_WORDS, TIME_EXPR, Intent, is_channel, lead_fit
 from bot.answering.query import Query
 from bot.records import Hit, Passage
@@ -102,7 +103,8 @@ class LeadPicker:
         return sum(self._weight(query, w) for w in query.words if not ignore.search(w) and _holds(query, w, body))
 
     def _weight(self, query: Query, word: str) -> float:
-        return word_weight(self.stats, word, query.alternatives.get(word, ()))
+        weight = word_weight(self.stats, word, query.alternatives.get(word, ()))
+        return weight * STORY_WEIGHT if word in query.story else weight
 
     def best(self, query: Query, passage: Passage, limit: int | None = None) -> Lead:
         """The best sentence that fits the question (else the best one), grown into a whole

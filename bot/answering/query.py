@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.answering.aspects import Aspects, of_question
-from bot.answering.intent import Intent, intent_of
+from bot.answering.focus import MIN_QUESTION_WORDS, split
+from bot.answering.intent import FORM_WORDS, Intent, intent_of, is_remedy
 from bot.answering.places import Gazetteer
 from bot.answering.regions import RegionCatalog, Scope
 from bot.answering.spelling import HomophoneCorrector
@@ -56,6 +57,7 @@ class Query:
     scope: Scope = Scope()  # the place the question names (or the parent chose) and its reports
     topic: str = ""  # the question without the place: what is asked about it
     aspects: Aspects = Aspects()  # whose rule, which pupils, when (学校 / 机构, 幼儿园, 假期 …)
+    story: frozenset[str] = frozenset()  # words told only around the question (they weigh less)
 
     @property
     def dense_text(self) -> str:
@@ -102,7 +104,8 @@ class QueryAnalyzer:
         matches = self.terms.matches(topic)
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
         core = tuple(self.tokenizer.tokens(topic))
-        words = tuple(dict.fromkeys(w for w in self.tokenizer.content_words(topic) if len(w) > 1 or not w.isascii()))
+        words = self._words(topic)
+        story, asked = self._story(topic, words)
         alternatives = {
             w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
             for w in words
@@ -123,11 +126,26 @@ class QueryAnalyzer:
             corrections=corrections,
             wants_figure=any(w in text for w in _FIGURE_WORDS),
             wants_hotline=any(w in text for w in _HOTLINE_WORDS) or any(w in expansions for w in ("举报电话",)),
-            intent=intent_of(text),
+            intent=Intent.REMEDY if is_remedy(text) else intent_of(asked),
             scope=scope,
             topic=topic,
             aspects=of_question(topic),
+            story=story,
         )
+
+    def _words(self, text: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w for w in self.tokenizer.content_words(text) if len(w) > 1 or not w.isascii()))
+
+    def _story(self, topic: str, words: tuple[str, ...]) -> tuple[frozenset[str], str]:
+        """The words told only around the question, and the text that asks (the whole
+        topic when its question clauses say too little on their own)."""
+        focus = split(topic)
+        if not focus.has_story:
+            return frozenset(), topic
+        asked = set(self._words(focus.question))
+        if sum(1 for w in asked if not FORM_WORDS.match(w)) < MIN_QUESTION_WORDS:
+            return frozenset(), topic
+        return frozenset(w for w in words if w not in asked), focus.question
 
 
 def strip_filler(text: str) -> str:

@@ -18,7 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.answering.places import Gazetteer, Place
+from bot.answering.focus import asking_spans
+from bot.answering.places import Gazetteer, Mention, Place
 from bot.records import DocumentMeta
 from bot.text import normalize
 
@@ -104,13 +105,24 @@ class RegionCatalog:
             topic = topic[: mention.start] + " " + topic[after.end() if after else mention.end :]
         topic = re.sub(r"\s+", " ", topic).strip()
         if found and not literal:
-            return self.describe(found[-1][1], tuple(m.text for m, _ in found)), topic
+            return self.describe(self._asked_about(text, found), tuple(m.text for m, _ in found)), topic
         if literal:
             regions = tuple(dict.fromkeys(literal))
             return Scope(regions[0], OWN, regions), topic
         if chosen:
             return self.of_region(chosen), topic
         return Scope(), topic
+
+    def _asked_about(self, text: str, found: Sequence[tuple[Mention, Place]]) -> Place:
+        """The place asked about when a message names several ("娃儿在涪陵读书,我们在浙江
+        打工…"): the last one named in a clause that asks, else the last one with reports,
+        else the last one."""
+        spans = asking_spans(text)
+        asked = [place for mention, place in found if any(a <= mention.start < b for a, b in spans)]
+        if asked:
+            return asked[-1]
+        covered = [place for _, place in found if self.describe(place).relation in (OWN, WITHIN)]
+        return covered[-1] if covered else found[-1][1]
 
     def of_region(self, region: str) -> Scope:
         """The scope of a region name (a report's region, or any place name)."""

@@ -2,8 +2,8 @@
 
 The development set (a copy of shared/eval/dev_questions.jsonl) and our own held-out
 parents' questions must both reach the bar of the answer-quality issue. Neither set
-is used to fit anything: calibration uses tests/data/calibration_questions.jsonl and
-calibration_more.jsonl.
+is used to fit anything: calibration uses tests/data/calibration_questions.jsonl,
+calibration_more.jsonl and calibration_long.jsonl.
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ def test_labelled_questions_reach_the_bar(shipped_service, name: str) -> None:
 
 
 HELD_OUT = ("dev_questions.jsonl", "parent_questions.jsonl", "fresh_questions.jsonl", "blind_reading.jsonl")
-CONVERSATIONS = ("conversations_heldout.jsonl", "conversations_blind.jsonl")
+CONVERSATIONS = ("conversations_heldout.jsonl", "conversations_blind.jsonl", "conversations_fresh3.jsonl")
 
 
 def test_calibration_set_is_separate_from_the_held_out_sets() -> None:
-    fitted = {q.q for name in ("calibration_questions.jsonl", "calibration_more.jsonl") for q in load_questions(DATA / name)}
+    fitted = {q.q for name in ("calibration_questions.jsonl", "calibration_more.jsonl", "calibration_long.jsonl") for q in load_questions(DATA / name)}
     for name in HELD_OUT:
         assert not fitted & {q.q for q in load_questions(DATA / name)}, name
     turns = {t for name in CONVERSATIONS for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip() for t in json.loads(line)["turns"]}
