@@ -185,7 +185,7 @@ class Service:
         completion = p.followups.complete(strip_filler(normalize(question)), state, now)
         searched = completion.text if completion.borrowed else question
         script = _script(question, p.followups.fresh(state, now))
-        ranking = self._rank(p, searched, region, k, script=script)
+        ranking = self._rank(p, searched, region, k, script=script, context=completion.context)
         query, reports = ranking.query, ranking.reports
         if not query.text:
             answer = p.composer.greet(query)
@@ -205,8 +205,8 @@ class Service:
         """The analysed question, both rankings and the calibration features (for tuning)."""
         return self._rank(self.pipeline, question, region, self.config.retrieval.top_k)
 
-    def _rank(self, p: Pipeline, question: str, region: str | None, k: int, script: str | None = None) -> Ranking:
-        query = p.analyzer.analyze(question, region=region)
+    def _rank(self, p: Pipeline, question: str, region: str | None, k: int, script: str | None = None, context: str = "") -> Ranking:
+        query = p.analyzer.analyze(question, region=region, context=context)
         if script and script != query.script:
             query = replace(query, script=script)  # a completed follow-up keeps the parent's script
         if not query.text:

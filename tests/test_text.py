@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.text import Tokenizer, compact, contains_key, detect_script, normalize, strip_pinyin, to_script
 
 
@@ -48,3 +50,17 @@ def test_tokenizers_do_not_share_state() -> None:
     b = Tokenizer()
     assert "隐形变异" in a.cut("查处隐形变异培训")
     assert "隐形变异" not in b.cut("查处隐形变异培训")
+
+
+def test_commonness_tells_everyday_words_from_rare_and_domain_ones() -> None:
+    tokenizer = Tokenizer(["课后服务"])
+    assert tokenizer.commonness("到") < tokenizer.commonness("作业") < tokenizer.commonness("轮岗")
+    assert tokenizer.commonness("课后服务") == float("inf")  # a domain word is never common
+    # a mis-cut or a stray dictionary phrase is as common as its characters
+    assert tokenizer.commonness("里会") == pytest.approx((tokenizer.commonness("里") + tokenizer.commonness("会")) / 2)
+    assert tokenizer.commonness("够不够") < tokenizer.commonness("作业")
+
+
+def test_a_not_a_question_forms_are_not_content_words() -> None:
+    tokenizer = Tokenizer(["培训机构"])
+    assert tokenizer.content_words("培训机构多不多") == ["培训机构"]

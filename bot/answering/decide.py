@@ -35,7 +35,6 @@ LOCAL_SHARE = 0.6
 # 耗材): when a passage elsewhere holds more of the question than the place's best one and
 # the place's report lacks such a word, the place is not covered.
 SPECIFIC_DF = 3
-SPECIFIC_SHARE = 0.0  # any specific word the place lacks
 PLACE_PROMPT = "您想了解{place}的哪方面?例如:{place}课后服务怎么收费?{place}的举报电话是多少?"
 ELSEWHERE = "以下是{region}的做法,仅供参考:"
 
@@ -149,27 +148,23 @@ class Decider:
         )
 
     def _lacks_specific(self, query: Query) -> bool:
-        """Do the specific words of the question that another report holds and the place's
-        lack carry at least `SPECIFIC_SHARE` of the question's weight? (双减假 in "双减假是
-        什么" does; 总量 in "作业管得咋样,有没有控制总量" does not: the place's homework
-        rules still answer.)"""
+        """Does another report hold a specific word of the question that the place's lack?
+
+        Specific: found in at most `SPECIFIC_DF` passages and rare in general Chinese too
+        (双减假, 耗材费, 体育课; not 提前 or 一次, which only happen to be rare in the
+        reports); a word of the story around the question does not count."""
         texts = [self.region_texts.get(r, "") for r in query.scope.regions]
-        lacking = total = 0.0
         for word in query.words:
-            if word in query.story:
-                continue
+            if len(word) < 2 or FORM_WORDS.match(word) or word in query.story or self.stats.specificity(word) < 1.0:
+                continue  # 钱, 规定, 提前, the family's case: not what sets a report apart
             forms = (word, *query.alternatives.get(word, ()))
-            weight = max(self.stats.idf(f) for f in forms)
-            total += weight
-            if len(word) < 2 or FORM_WORDS.match(word):  # 钱, 规定: not what sets a report apart
-                continue
             if not 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF or any(f in t for f in forms for t in texts):
                 continue
             parts = query.parts.get(word, ())
             if len(parts) >= 2 and any(all(p in passage for p in parts) for passage in self._passages_of(query.scope.regions)):
                 continue  # 作业公示 said as "作业布置、公示": the words are there, apart
-            lacking += weight
-        return lacking > SPECIFIC_SHARE * total
+            return True
+        return False
 
     def _passages_of(self, regions: Sequence[str]) -> list[str]:
         """The regions' passages, one search text each (`region_texts` joins them by lines)."""

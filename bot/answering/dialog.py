@@ -56,6 +56,7 @@ class Completion:
     text: str  # what is searched (the raw message when nothing was borrowed)
     borrowed: str = ""  # "" (new question), "place" (district swapped) or "aspect" (aspect swapped)
     place: str = ""  # the place the completed question is about, as written
+    context: str = ""  # the part borrowed as background ("more"): its words weigh as a story does
 
 
 class FollowUps:
@@ -93,7 +94,7 @@ class FollowUps:
             # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped
             return Completion(_join(where, state.subject or state.topic, rest), "aspect", where)
         # more about the same thing ("那家庭困难的呢", "具体有啥规定", "云阳有没有类似的")
-        return Completion(_join(where, state.topic, rest), "more", where)
+        return Completion(_join(where, state.topic, rest), "more", where, context=state.topic)
 
     @staticmethod
     def _leans(topic: str, rest: str) -> bool:

@@ -91,8 +91,11 @@ class QueryAnalyzer:
             tokens = self._term_tokens[term] = tuple(self.tokenizer.tokens(term))
         return tokens
 
-    def analyze(self, question: str, *, region: str | None = None) -> Query:
-        """Normalise, strip filler, fix typos, expand terms and find the district."""
+    def analyze(self, question: str, *, region: str | None = None, context: str = "") -> Query:
+        """Normalise, strip filler, fix typos, expand terms and find the district.
+
+        `context`: the part of `question` borrowed from the last one in the chat (a
+        follow-up completed from it); its words weigh as the story does."""
         if not isinstance(question, str):
             raise TypeError(f"question must be a string, got {type(question).__name__}")
         script = detect_script(question)
@@ -106,6 +109,10 @@ class QueryAnalyzer:
         core = tuple(self.tokenizer.tokens(topic))
         words = self._words(topic)
         story, asked = self._story(topic, words)
+        if context:
+            borrowed = set(self._words(normalize(context)))
+            own = set(self._words(topic.replace(normalize(context), " ")))
+            story |= {w for w in words if w in borrowed and w not in own}
         alternatives = {
             w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
             for w in words

@@ -62,6 +62,8 @@ def test_a_neighbouring_rule_disagrees_and_says_on_what(question: str, sentence:
         ("课后服务的老师下班太晚有照顾吗", TEACHERS_HOURS),
         ("学校老师能在外面兼职上课吗", "重拳整治要求家长批改作业、教师有偿补课、校外兼课等违规违纪行为。"),
         ("怎么办", CENTRES_ON_HOLIDAYS),  # a question that names no scope agrees with any
+        # a teacher's paid tutoring is banned on any day: the weekend does not set the rule apart
+        ("数学老师周末在自己家收钱补课,管不管", "重拳整治要求家长批改作业、教师有偿补课、校外兼课等违规违纪行为。"),
     ],
 )
 def test_the_rule_for_what_was_asked_agrees(question: str, sentence: str) -> None:

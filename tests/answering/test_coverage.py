@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.answering.coverage import TermStatistics
+from bot.answering.coverage import FLOOR, QuestionWords, TermStatistics
 from tests.helpers_index import make_passage
 
 PHRASES = ["课后服务", "校外培训", "作业", "收费", "举报电话", "寒暑假"]
@@ -35,3 +35,29 @@ def test_large_corpora_estimate_from_a_sample() -> None:
     weights = [sampled.idf(w) for w in PHRASES]
     assert weights == sorted(weights)  # rarer words still weigh more
     assert sampled.idf("从未出现") == exact.idf("从未出现")
+
+
+def test_a_story_word_adds_what_it_finds_and_costs_nothing_when_missing() -> None:
+    stats = TermStatistics(_passages(12))
+    plain = QuestionWords(["作业", "收费"], stats)
+    told = QuestionWords(["作业", "收费", "眼睛"], stats, story={"眼睛"})
+    assert told.coverage("作业收费") == plain.coverage("作业收费") == 1.0
+    assert told.coverage("作业") == pytest.approx(plain.coverage("作业"))
+    assert QuestionWords(["作业", "收费", "眼睛"], stats).coverage("作业收费") < 1.0  # a question word missing does cost
+
+
+def test_evidence_is_the_weight_found_not_a_share() -> None:
+    stats = TermStatistics(_passages(12))
+    short, long = QuestionWords(["寒暑假"], stats), QuestionWords(["寒暑假", "举报电话", "眼睛"], stats)
+    assert long.evidence("寒暑假举报电话") > short.evidence("寒暑假举报电话") == pytest.approx(stats.idf("寒暑假"))
+    assert long.coverage("寒暑假举报电话") < short.coverage("寒暑假举报电话")
+
+
+def test_common_words_of_general_chinese_weigh_less() -> None:
+    passages = _passages(12)
+    commonness = {"看": 6.8, "作业": 10.6, "轮岗": 15.0}.get
+    stats = TermStatistics(passages, commonness=lambda w: commonness(w, 20.0))
+    plain = TermStatistics(passages)
+    assert stats.idf("看") == pytest.approx(FLOOR * plain.idf("看"))
+    assert stats.idf("轮岗") == pytest.approx(plain.idf("轮岗"))
+    assert stats.specificity("作业") == 1.0 and stats.specificity("看") == FLOOR

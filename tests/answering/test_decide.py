@@ -98,3 +98,25 @@ def test_traditional_follow_up_is_answered_in_traditional(shipped_service: Servi
 def test_a_subject_alone_with_ne_keeps_the_district(shipped_service: Service) -> None:
     answer = converse(shipped_service, "雲陽縣的校外培訓機構整治得怎麼樣了?", "預收費呢")
     assert answer.asked_region and "云阳" in answer.asked_region
+
+
+def test_a_long_story_around_the_question_does_not_hide_the_districts_answer(shipped_service: Service) -> None:
+    story = "我家在重庆涪陵,娃儿读小学四年级,每天晚上做业要做到十点多,眼睛都熬红了。想问下区里对作业到底有没得啥子管控措施?"
+    answer = shipped_service.ask(story)
+    assert not answer.abstained and not answer.tentative and not answer.scope_note
+    assert answer.quotes[0].passage.region == "重庆市涪陵区" and "作业" in lead(answer)
+
+
+def test_a_districts_homework_rules_answer_though_another_report_words_a_detail(shipped_service: Service) -> None:
+    # 提前 is a word only another report uses, but an everyday one: it does not make 通州 "not cover" homework
+    answer = shipped_service.ask("南通通州的,学校每天布置些啥作业家长能提前知道吗?有没有公开的地方能看")
+    assert not answer.scope_note.startswith("通州区的报告没有提到")
+    assert answer.quotes[0].passage.region == "江苏省南通市通州区" and "每日作业清单" in answer.text
+    # a word that names a thing only another report has still does (耗材费)
+    assert shipped_service.ask("重庆涪陵兴趣班的耗材费谁出").scope_note.startswith("涪陵区的报告没有提到")
+
+
+def test_a_follow_up_pointing_back_asks_the_new_district_about_the_same_thing(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "涪陵培训班预交的学费有人监管吗,我怕它卷钱跑路", "云阳县有没有类似的")
+    assert answer.asked_region == "重庆市云阳县" and answer.quotes[0].passage.region == "重庆市云阳县"
+    assert "三方资金监管平台" in answer.text

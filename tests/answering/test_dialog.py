@@ -60,3 +60,33 @@ def test_the_state_expires(followups: FollowUps) -> None:
 def test_the_ttl_must_be_positive() -> None:
     with pytest.raises(ValueError, match="ttl"):
         FollowUps(lambda text: (None, text), ttl=0)
+
+
+def test_a_clause_ending_in_a_dialect_ne_leans_on_the_last_question(followups: FollowUps) -> None:
+    state = after(followups, "泸州的学校放学后有托管吗")
+    completion = followups.complete("南通通州那边咧?老师都愿意留下来带娃吗", state, NOW + 60)
+    assert completion.borrowed == "more" and completion.place == "通州"
+    assert "托管" in completion.text and "留下来带娃" in completion.text
+    assert completion.context == state.topic  # borrowed as background: its words weigh as a story does
+    assert followups.complete("云阳咧", state, NOW + 60).borrowed == "place"
+
+
+@pytest.mark.parametrize("message", ["云阳县有没有类似的", "那音体美老师够不够啊 我们学校体育课老被占", "具体是哪家银行在管呀"])
+def test_a_message_pointing_back_keeps_the_place_and_topic(followups: FollowUps, message: str) -> None:
+    state = after(followups, "涪陵培训班预交的学费有人监管吗")
+    completion = followups.complete(message, state, NOW + 60)
+    assert completion.borrowed == "more" and "预交的学费" in completion.text
+    assert completion.place in ("涪陵", "云阳县")
+    assert followups.complete("具体有啥规定", state, NOW + 60).text == "涪陵培训班有啥规定"  # an aspect of the subject
+
+
+def test_an_aspect_in_the_first_clause_keeps_the_subject(followups: FollowUps) -> None:
+    state = after(followups, "涪陵课后服务是不是每个学校都有")
+    completion = followups.complete("内容呢 就是看着写作业?", state, NOW + 60)
+    assert completion.borrowed == "aspect" and completion.text.startswith("涪陵课后服务内容")
+    assert followups.complete("那作业呢 每天作业量有人管没", state, NOW + 60).text.startswith("涪陵作业")  # a new subject
+
+
+def test_those_after_na_are_not_cut(followups: FollowUps) -> None:
+    state = after(followups, "涪陵培训机构现在管得严不严")
+    assert "小广告" in followups.complete("那些小广告呢", state, NOW + 60).text

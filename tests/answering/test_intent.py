@@ -19,6 +19,7 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("云阳参加课后服务的学生有多少", Intent.COUNT),
         ("周末能不能上数学补习班", Intent.PERMISSION),
         ("双减假是什么", Intent.FACT),
+        ("查了好多家嘛", Intent.COUNT),  # 好多 asks "how many" in southwestern Mandarin
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:

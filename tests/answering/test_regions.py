@@ -45,3 +45,15 @@ def test_an_admins_alias_the_gazetteer_does_not_know_is_matched_as_written(catal
 def test_a_chosen_region_applies_only_when_the_question_names_none(catalog: RegionCatalog) -> None:
     assert catalog.scope("托管费多少钱", chosen="四川省泸州市")[0].regions == ("四川省泸州市",)
     assert catalog.scope("云阳托管费多少钱", chosen="四川省泸州市")[0].regions == ("重庆市云阳县",)
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("娃儿在涪陵区读书,我们在浙江打工,放学后学校能托管吗", "重庆市涪陵区"),  # the one with reports
+        ("我们从涪陵搬到成都了,成都的课后服务几点结束?", "四川省成都市"),  # the one in the question
+    ],
+)
+def test_of_several_places_the_one_asked_about_is_chosen(catalog: RegionCatalog, text: str, asked: str) -> None:
+    scope, _ = catalog.scope(text)
+    assert scope.asked == asked

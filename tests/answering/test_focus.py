@@ -1,0 +1,71 @@
+"""Long messages: the clauses that ask are told from the story around them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answering.focus import Focus, asking_spans, asks, split
+from bot.answering.intent import Intent
+from bot.answering.query import QueryAnalyzer
+from bot.corpus.terms import load_terms
+from bot.text import Tokenizer
+
+REGIONS = ["重庆市涪陵区", "江苏省南通市通州区", "四川省泸州市", "重庆市云阳县"]
+STORY = "娃儿读小学四年级,每天晚上作业要做到十点多,眼睛都熬红了。想问下区里对作业到底有没得啥子管控措施?"
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> QueryAnalyzer:
+    terms = load_terms(Path(__file__).resolve().parents[2] / "corpus" / "terms.toml")
+    return QueryAnalyzer(terms, Tokenizer(terms.dictionary), REGIONS)
+
+
+@pytest.mark.parametrize("clause", ["课后服务收费吗", "有没有举报电话", "几点放学", "投诉了有人回复不", "老师能不能补课", "谁管这个事?"])
+def test_clauses_that_ask(clause: str) -> None:
+    assert asks(clause)
+
+
+@pytest.mark.parametrize("clause", ["娃儿读小学四年级,", "眼睛都熬红了。", "我跟他爸在浙江打工", "老公常年出差"])
+def test_clauses_that_only_tell(clause: str) -> None:
+    assert not asks(clause)
+
+
+def test_the_story_is_split_from_the_question() -> None:
+    focus = split(STORY)
+    assert focus.question == "想问下区里对作业到底有没得啥子管控措施?"
+    assert focus.story.startswith("娃儿读小学四年级") and "熬红" in focus.story
+
+
+@pytest.mark.parametrize("text", ["课后服务几点结束", "孩子几年级了?课后服务几点结束?", "作业太多了,作业太晚了"])
+def test_a_message_of_one_kind_of_clause_is_all_question(text: str) -> None:
+    assert split(text) == Focus(text)
+
+
+def test_asking_spans_point_at_the_question() -> None:
+    (start, end), = asking_spans(STORY)
+    assert STORY[start:end].startswith("想问下")
+
+
+def test_story_words_are_marked_and_the_intent_comes_from_the_question(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("我们上班到六点半,奶奶来接要等很久。涪陵区对作业有没有管控措施?")
+    assert {"作业", "管控"} <= set(query.words) and not {"作业", "管控"} & query.story
+    assert "奶奶" in query.story
+    paid = analyzer.analyze("上学期交了八百块托管费,孩子也不爱去。学校的课后服务能不能不参加?")
+    assert paid.intent is Intent.PERMISSION  # the fee is the family's case; whether they may opt out is asked
+
+
+def test_a_bare_question_clause_keeps_the_story_at_full_weight(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("学校晚托要到六点半,收费吗")
+    assert query.story == frozenset()  # "收费吗" alone says too little: the story is what is asked about
+
+
+def test_what_to_do_is_read_anywhere_in_the_message(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("泸州有培训机构周末还在上数学课,我想投诉,有没有电话?投诉了有人回复不")
+    assert query.intent is Intent.REMEDY
+
+
+def test_borrowed_context_weighs_as_a_story(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("涪陵老师轮岗吗音体美老师够不够", context="老师轮岗吗")
+    assert "轮岗" in query.story and "音体美" not in query.story
