@@ -18,9 +18,8 @@ from bot.records import Passage
 IDF_SAMPLE = 20_000
 
 
-# A word as common in general Chinese as 看, 到 or 地方 (commonness below COMMON) says little
-# about what is asked, even when the reports never use it; one as rare as 作业 or 轮岗
-# (above COMMON + SPAN) weighs its full IDF; in between, in proportion, never below FLOOR.
+# How specific a word is in general Chinese: FLOOR for one as common as 看, 到 or 地方
+# (commonness below COMMON), 1.0 for one as rare as 作业 or 轮岗 (above COMMON + SPAN).
 COMMON = 7.0
 SPAN = 3.5
 FLOOR = 0.15
@@ -28,7 +27,7 @@ FLOOR = 0.15
 
 class TermStatistics:
     """Inverse document frequencies of words over the indexed passages (substring match),
-    scaled by how specific a word is in general Chinese when `commonness` is given
+    and how specific a word is in general Chinese when `commonness` is given
     (`bot.text.Tokenizer.commonness`)."""
 
     def __init__(self, passages: Sequence[Passage], sample: int = IDF_SAMPLE, commonness: Callable[[str], float] | None = None) -> None:
@@ -53,7 +52,7 @@ class TermStatistics:
         value = self._idf.get(word)
         if value is None:
             df = self._scale * sum(1 for text in self.texts if word in text)
-            value = math.log((self.total + 1) / (df + 0.5)) * self.specificity(word)
+            value = math.log((self.total + 1) / (df + 0.5))
             self._idf[word] = value
         return value
 

@@ -31,6 +31,12 @@ _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|�
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有|呢|吧|啊)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 _PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
 
+# A message of this many words is long: its everyday words (less rare in general Chinese
+# than EVERYDAY, see `Tokenizer.commonness`) weigh as its story does. In a short question
+# every word counts: "周末带孩子去哪里玩" is about 玩.
+LONG_MESSAGE = 6
+EVERYDAY = 8.8
+
 # Questions that want a figure or a rule on money: the answer should lead with the figure.
 _FIGURE_WORDS = ("多少", "几", "标准", "收费", "费用", "价格", "钱", "比例", "多长", "多久", "时长")
 _HOTLINE_WORDS = ("投诉", "举报", "反映", "电话", "热线", "找谁", "找哪", "维权", "曝光")
@@ -57,7 +63,7 @@ class Query:
     scope: Scope = Scope()  # the place the question names (or the parent chose) and its reports
     topic: str = ""  # the question without the place: what is asked about it
     aspects: Aspects = Aspects()  # whose rule, which pupils, when (学校 / 机构, 幼儿园, 假期 …)
-    story: frozenset[str] = frozenset()  # words told only around the question (they weigh less)
+    story: frozenset[str] = frozenset()  # words that only add when found: the story's, a follow-up's borrowed ones, a long message's everyday ones
 
     @property
     def dense_text(self) -> str:
@@ -113,6 +119,11 @@ class QueryAnalyzer:
             borrowed = set(self._words(normalize(context)))
             own = set(self._words(topic.replace(normalize(context), " ")))
             story |= {w for w in words if w in borrowed and w not in own}
+        if len(words) >= LONG_MESSAGE:  # in a long message an everyday word (看, 到, 地方) is not what is asked
+            story |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY}
+        story |= {w for w in words if FORM_WORDS.match(w)}  # 规定, 措施: the kind of answer, not its topic
+        if story >= set(words):  # nothing left to ask about: every word counts
+            story = frozenset()
         alternatives = {
             w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
             for w in words

@@ -53,11 +53,9 @@ def test_evidence_is_the_weight_found_not_a_share() -> None:
     assert long.coverage("寒暑假举报电话") < short.coverage("寒暑假举报电话")
 
 
-def test_common_words_of_general_chinese_weigh_less() -> None:
-    passages = _passages(12)
-    commonness = {"看": 6.8, "作业": 10.6, "轮岗": 15.0}.get
-    stats = TermStatistics(passages, commonness=lambda w: commonness(w, 20.0))
-    plain = TermStatistics(passages)
-    assert stats.idf("看") == pytest.approx(FLOOR * plain.idf("看"))
-    assert stats.idf("轮岗") == pytest.approx(plain.idf("轮岗"))
-    assert stats.specificity("作业") == 1.0 and stats.specificity("看") == FLOOR
+def test_specificity_in_general_chinese_ranges_from_the_floor_to_one() -> None:
+    commonness = {"看": 6.8, "提前": 8.75, "作业": 10.6, "轮岗": 15.0}.get
+    stats = TermStatistics(_passages(12), commonness=lambda w: commonness(w, 20.0))
+    assert stats.specificity("看") == FLOOR and stats.specificity("作业") == stats.specificity("轮岗") == 1.0
+    assert stats.specificity("提前") == pytest.approx(0.5)
+    assert TermStatistics(_passages(12)).specificity("看") == 1.0  # no commonness given: every word is specific

@@ -69,3 +69,15 @@ def test_what_to_do_is_read_anywhere_in_the_message(analyzer: QueryAnalyzer) -> 
 def test_borrowed_context_weighs_as_a_story(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("涪陵老师轮岗吗音体美老师够不够", context="老师轮岗吗")
     assert "轮岗" in query.story and "音体美" not in query.story
+
+
+def test_in_a_long_message_everyday_words_only_add_when_found(analyzer: QueryAnalyzer) -> None:
+    long = analyzer.analyze("南通通州的学校每天布置些啥作业家长能提前知道吗有没有公开的地方能看")
+    assert {"看", "地方"} <= long.story and "作业" not in long.story
+    short = analyzer.analyze("周末带孩子去哪里玩")
+    assert "玩" in short.words and "玩" not in short.story  # a short question is about every word it has
+
+
+def test_words_asking_for_a_kind_of_answer_only_add_when_found(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("涪陵作业有什么规定").story == frozenset({"规定"})
+    assert analyzer.analyze("有什么规定").story == frozenset()  # nothing else to ask about
