@@ -72,7 +72,7 @@ class RetrievalSettings:
     coverage_weight: float = 0.5
     region_boost: float = 2.0
     dedup_threshold: float = 0.85
-    abstain_threshold: float = 0.5
+    abstain_threshold: float = 0.45
     faq_threshold: float = 0.9
     tentative_threshold: float = 0.35
 

@@ -41,7 +41,7 @@ ELSEWHERE = "以下是{region}的做法,仅供参考:"
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer: float = 0.5  # confident at or above
+    answer: float = 0.45  # confident at or above
     tentative: float = 0.35  # tentative at or above (below: refusal)
 
     def __post_init__(self) -> None:
