@@ -56,6 +56,10 @@ class TermStatistics:
             self._idf[word] = value
         return value
 
+    def commonness(self, word: str) -> float:
+        """`commonness(word)` as given (infinite, i.e. rare, when none was given)."""
+        return math.inf if self._commonness is None else self._commonness(word)
+
     def specificity(self, word: str) -> float:
         """1.0 for a word rare in general Chinese (or with no `commonness` given), down to
         `FLOOR` for one as common as 看."""

@@ -35,6 +35,9 @@ LOCAL_SHARE = 0.6
 # 耗材): when a passage elsewhere holds more of the question than the place's best one and
 # the place's report lacks such a word, the place is not covered.
 SPECIFIC_DF = 3
+# ... and it must be rare in general Chinese too (`Tokenizer.commonness`): 耗材费, 双减假,
+# 体育课 are; 上课, 提前, 一次 only happen to be rare in the reports.
+SPECIFIC_RARITY = 12.0
 PLACE_PROMPT = "您想了解{place}的哪方面?例如:{place}课后服务怎么收费?{place}的举报电话是多少?"
 ELSEWHERE = "以下是{region}的做法,仅供参考:"
 
@@ -151,11 +154,10 @@ class Decider:
         """Does another report hold a specific word of the question that the place's lack?
 
         Specific: found in at most `SPECIFIC_DF` passages and rare in general Chinese too
-        (双减假, 耗材费, 体育课; not 提前 or 一次, which only happen to be rare in the
-        reports); a word of the story around the question does not count."""
+        (`SPECIFIC_RARITY`); a word of the story around the question does not count."""
         texts = [self.region_texts.get(r, "") for r in query.scope.regions]
         for word in query.words:
-            if len(word) < 2 or FORM_WORDS.match(word) or word in query.story or self.stats.specificity(word) < 1.0:
+            if len(word) < 2 or FORM_WORDS.match(word) or word in query.story or self.stats.commonness(word) < SPECIFIC_RARITY:
                 continue  # 钱, 规定, 提前, the family's case: not what sets a report apart
             forms = (word, *query.alternatives.get(word, ()))
             if not 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF or any(f in t for f in forms for t in texts):

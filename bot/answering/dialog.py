@@ -37,7 +37,7 @@ _LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另
 _TAIL = re.compile(r"(?:呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|情况)+$")
 _HEAD = re.compile(r"^(?:呢|咧|嘞|喃|哩|啊|哦|噢)+")
 # Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少".
-_ANAPHORA = re.compile(r"类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|也(?:算|是|有|要|能|会|可以|行|管)")
+_ANAPHORA = re.compile(r"类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|^都|也(?:算|是|有|要|能|会|可以|行|管)")
 # "那云阳呢", "通州那边咧?老师愿意吗": a clause ending in 呢 leans on what came before.
 _LEANING_END = re.compile(r"[呢咧嘞喃](?:[\s,.!?;:、。，！？；：~…]|$)")
 _PUNCT = re.compile(r"[\s,.!?;:、。，！？；：~…]+")

@@ -37,7 +37,7 @@ _GENERIC = frozenset({"市辖区", "县", "城区", "郊区", "矿区", "新区"
 COMMON_WORD = 500
 # After a guarded short name, these say it is meant as a place ("和平呢", "新建那边").
 # After a short name, these make it part of a smaller place's name (城关镇, 长安街).
-_SMALLER = re.compile(r"(?:镇|乡|村|街|路|大道|小区)")
+_SMALLER = re.compile(r"(?:镇|乡(?![下村镇])|村|街|路|大道|小区)")  # 云阳乡下 is the county's countryside, 云阳乡 a township
 _PLACE_CONTEXT = re.compile(r"(?:呢|的|那边|这边|那里|这里|地区|一带|$|[,.!?;:、。，！？；：\s])")
 
 

@@ -71,7 +71,7 @@ def test_a_clause_ending_in_a_dialect_ne_leans_on_the_last_question(followups: F
     assert followups.complete("云阳咧", state, NOW + 60).borrowed == "place"
 
 
-@pytest.mark.parametrize("message", ["云阳县有没有类似的", "那音体美老师够不够啊 我们学校体育课老被占", "具体是哪家银行在管呀"])
+@pytest.mark.parametrize("message", ["云阳县有没有类似的", "那音体美老师够不够啊 我们学校体育课老被占", "具体是哪家银行在管呀", "都是哪些银行在管 光有平台的话我不放心"])
 def test_a_message_pointing_back_keeps_the_place_and_topic(followups: FollowUps, message: str) -> None:
     state = after(followups, "涪陵培训班预交的学费有人监管吗")
     completion = followups.complete(message, state, NOW + 60)

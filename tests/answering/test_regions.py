@@ -52,6 +52,7 @@ def test_a_chosen_region_applies_only_when_the_question_names_none(catalog: Regi
     [
         ("娃儿在涪陵区读书,我们在浙江打工,放学后学校能托管吗", "重庆市涪陵区"),  # the one with reports
         ("我们从涪陵搬到成都了,成都的课后服务几点结束?", "四川省成都市"),  # the one in the question
+        ("我在云阳乡下带孙子,他爸妈在广东。县里给家长发过双减的通知书吗", "重庆市云阳县"),  # 乡下 is its countryside
     ],
 )
 def test_of_several_places_the_one_asked_about_is_chosen(catalog: RegionCatalog, text: str, asked: str) -> None:
