@@ -221,13 +221,13 @@ class Decider:
         mentions = [m for m, place in self.catalog.gazetteer.places(query.text) if place.name == scope.asked]
         if not mentions:
             return fallback
-        mention = mentions[-1]
-        place = next(p for p in mention.places if p.name == scope.asked)
-        before = query.text[: mention.start]
-        for part in (place.city, place.province):
-            for form in dict.fromkeys((part, _SUFFIX.sub("", part))):
-                if form and before.endswith(form):
-                    return form + mention.text if len(mention.text) > 1 else fallback
+        for mention in mentions:  # the first one written with its city ("南通崇川 … 崇川这边")
+            place = next(p for p in mention.places if p.name == scope.asked)
+            before = query.text[: mention.start]
+            for part in (place.city, place.province):
+                for form in dict.fromkeys((part, _SUFFIX.sub("", part))):
+                    if form and before.endswith(form) and len(mention.text) > 1:
+                        return form + mention.text
         return fallback
 
     def _names(self, regions: Sequence[str]) -> str:

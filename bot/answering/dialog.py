@@ -41,6 +41,8 @@ _ANAPHORA = re.compile(r"类似|同样|一样|这样|这种|那种|这些|那些
 # "那云阳呢", "通州那边咧?老师愿意吗": a clause ending in 呢 leans on what came before.
 _LEANING_END = re.compile(r"[呢咧嘞喃](?:[\s,.!?;:、。，！？；：~…]|$)")
 _PUNCT = re.compile(r"[\s,.!?;:、。，！？；：~…]+")
+# What the place's removal leaves at the start ("那边咧?", ",").
+_PLACE_LEFT = re.compile(r"^[\s,.!?;:、。，！？；：~…]+")
 # Words naming an aspect of a subject (its rate, amount, standard, rule, time).
 _ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少|几|内容|模式|形式|方式|安排|效果|做法|措施")
 # Short messages are the ones that lean on what came before.
@@ -94,7 +96,11 @@ class FollowUps:
             # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped
             return Completion(_join(where, state.subject or state.topic, rest), "aspect", where)
         # more about the same thing ("那家庭困难的呢", "具体有啥规定", "云阳有没有类似的")
-        return Completion(_join(where, state.topic, rest), "more", where, context=state.topic)
+        # a message of several clauses keeps its stops, so that its story still reads apart
+        # from its question ("通州那边有没有类似的?我妹妹家在那边")
+        told = _PLACE_LEFT.sub("", topic).strip()
+        tail = "，" + told if _PUNCT.search(told.rstrip(" ,.!?;:、。，！？；：~…")) else rest
+        return Completion(_join(where, state.topic, tail), "more", where, context=state.topic)
 
     @staticmethod
     def _leans(topic: str, rest: str) -> bool:

@@ -114,16 +114,7 @@ class QueryAnalyzer:
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
         core = tuple(self.tokenizer.tokens(topic))
         words = self._words(topic)
-        story, asked = self._story(topic, words)
-        if context:
-            borrowed = set(self._words(normalize(context)))
-            own = set(self._words(topic.replace(normalize(context), " ")))
-            story |= {w for w in words if w in borrowed and w not in own}
-        if len(words) >= LONG_MESSAGE:  # in a long message an everyday word (看, 到, 地方) is not what is asked
-            story |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY}
-        story |= {w for w in words if FORM_WORDS.match(w)}  # 规定, 措施: the kind of answer, not its topic
-        if story >= set(words):  # nothing left to ask about: every word counts
-            story = frozenset()
+        story, asked = self._light_words(topic, words, context)
         alternatives = {
             w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
             for w in words
@@ -153,6 +144,26 @@ class QueryAnalyzer:
 
     def _words(self, text: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(w for w in self.tokenizer.content_words(text) if len(w) > 1 or not w.isascii()))
+
+    def _light_words(self, topic: str, words: tuple[str, ...], context: str) -> tuple[frozenset[str], str]:
+        """The words that only add when found, and the text that asks.
+
+        The story's words, a follow-up's borrowed ones, a long message's everyday words
+        (看, 到, 地方) and words asking for a kind of answer (规定, 措施). When that leaves
+        nothing to ask about, the borrowed words are the question ("通州有没有类似的?我妹妹
+        家在那边"); when even they are not, every word counts."""
+        story, asked = self._story(topic, words)
+        borrowed: set[str] = set()
+        if context:
+            own = set(self._words(topic.replace(normalize(context), " ")))
+            borrowed = {w for w in self._words(normalize(context)) if w not in own}
+        light = set(story) | {w for w in words if FORM_WORDS.match(w)}
+        if len(words) >= LONG_MESSAGE:
+            light |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY}
+        for candidate in (light | borrowed, light - borrowed):
+            if not candidate >= set(words):
+                return frozenset(candidate & set(words)), asked
+        return frozenset(), asked
 
     def _story(self, topic: str, words: tuple[str, ...]) -> tuple[frozenset[str], str]:
         """The words told only around the question, and the text that asks (the whole

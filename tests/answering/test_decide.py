@@ -120,3 +120,14 @@ def test_a_follow_up_pointing_back_asks_the_new_district_about_the_same_thing(sh
     answer = converse(shipped_service, "涪陵培训班预交的学费有人监管吗,我怕它卷钱跑路", "云阳县有没有类似的")
     assert answer.asked_region == "重庆市云阳县" and answer.quotes[0].passage.region == "重庆市云阳县"
     assert "三方资金监管平台" in answer.text
+
+
+def test_a_place_written_with_its_city_is_named_so_though_said_alone_later(shipped_service: Service) -> None:
+    note = shipped_service.ask("南通崇川的家长,想问下崇川对培训机构预收费有没有监管").scope_note
+    assert note.startswith("没有南通崇川的报告;江苏省南通市有通州区的报告")
+
+
+def test_a_follow_up_with_a_story_of_its_own_is_still_about_the_last_question(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "涪陵学校有没有教家长咋个教育娃儿的", "通州那边有没有类似的?我妹妹家在那边")
+    assert answer.asked_region == "江苏省南通市通州区" and not answer.abstained
+    assert answer.quotes[0].passage.region == "江苏省南通市通州区" and "家庭教育" in answer.text
