@@ -41,6 +41,7 @@ _ANAPHORA = re.compile(r"类似|同样|一样|这样|这种|那种|这些|那些
 # "那云阳呢", "通州那边咧?老师愿意吗": a clause ending in 呢 leans on what came before.
 _LEANING_END = re.compile(r"[呢咧嘞喃](?:[\s,.!?;:、。，！？；：~…]|$)")
 _PUNCT = re.compile(r"[\s,.!?;:、。，！？；：~…]+")
+_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…]+|[\s,.!?;:、。，！？；：~…]+$")
 # What the place's removal leaves at the start ("那边咧?", ",").
 _PLACE_LEFT = re.compile(r"^[\s,.!?;:、。，！？；：~…]+")
 # Words naming an aspect of a subject (its rate, amount, standard, rule, time).
@@ -115,13 +116,14 @@ class FollowUps:
     def remember(self, completion: Completion, topic: str, now: float) -> DialogState:
         """What to keep after answering `completion` (`topic`: the question without its place)."""
         subject = SUBJECTS.search(topic)
-        kept = (topic_core(topic) or topic)[-MAX_TOPIC:]
+        kept = (topic_core(topic, keep_stops=True) or topic)[-MAX_TOPIC:].lstrip(" ,.!?;:、。，！？；：~…")
         return DialogState(topic=kept, place=completion.place, subject=subject.group(0) if subject else "", ts=now)
 
 
-def topic_core(topic: str) -> str:
-    """The message without lead-ins, trailing particles and punctuation."""
-    text = _PUNCT.sub("", topic)
+def topic_core(topic: str, keep_stops: bool = False) -> str:
+    """The message without lead-ins, trailing particles and punctuation (with `keep_stops`,
+    the stops between its clauses stay, so that a long message's story still reads apart)."""
+    text = _PUNCT.sub("", topic) if not keep_stops else _EDGES.sub("", topic)
     previous = None
     while previous != text:
         previous = text
@@ -129,6 +131,7 @@ def topic_core(topic: str) -> str:
         text = _TAIL.sub("", text)
         text = _HEAD.sub("", text)
         text = re.sub(r"^的|的$", "", text)
+        text = _EDGES.sub("", text) if keep_stops else text
     return text
 
 

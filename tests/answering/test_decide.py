@@ -131,3 +131,10 @@ def test_a_follow_up_with_a_story_of_its_own_is_still_about_the_last_question(sh
     answer = converse(shipped_service, "涪陵学校有没有教家长咋个教育娃儿的", "通州那边有没有类似的?我妹妹家在那边")
     assert answer.asked_region == "江苏省南通市通州区" and not answer.abstained
     assert answer.quotes[0].passage.region == "江苏省南通市通州区" and "家庭教育" in answer.text
+
+
+def test_a_long_question_asked_again_of_another_district_keeps_its_story_apart(shipped_service: Service) -> None:
+    story = "我家在重庆涪陵,娃儿读小学四年级,每天晚上做业要做到十点多,眼睛都熬红了。想问下区里对作业到底有没得啥子管控措施?"
+    answer = converse(shipped_service, story, "那云阳呢?")
+    assert answer.asked_region == "重庆市云阳县" and not answer.scope_note
+    assert answer.quotes[0].passage.region == "重庆市云阳县" and "作业" in lead(answer)
