@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.answering.focus import asks
 from bot.answering.intent import Intent, intent_of
 from bot.answering.regions import Scope
 from bot.records import DialogState
@@ -90,7 +91,8 @@ class FollowUps:
         if not self._leans(topic, rest):
             return Completion(text, "", place)  # a question of its own: nothing stale carried over
         where = place or state.place
-        if SUBJECTS.search(_first_clause(topic)) and len(rest) <= SHORT:  # "那作业呢": a new subject for the same place
+        if SUBJECTS.search(_first_clause(topic)) or (SUBJECTS.search(rest) and len(rest) > SHORT):
+            # "那作业呢", "那放学以后托管那块呢,老师都参加吗": a new subject for the same place
             return Completion(_join(where, rest), "aspect", where)
         first = topic_core(_first_clause(topic))
         if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2 or (_is_aspect(first) and len(first) <= SHORT // 2 + 2):
@@ -106,12 +108,16 @@ class FollowUps:
     @staticmethod
     def _leans(topic: str, rest: str) -> bool:
         """Does the message lean on the last question? A "那…呢", a word pointing back
-        (类似, 具体, 也 …), or a short aspect with no subject of its own ("要交钱吗",
-        "几点结束"); a short message about something else ("今天天气怎么样") does not."""
+        (类似, 具体, 也 …), a short aspect with no subject of its own ("要交钱吗", "几点结束")
+        or a short question about the school's people with no subject ("老师够不够哦 都是哪些
+        人在上"); a short message about something else ("今天天气怎么样") does not."""
         if _LEAD_IN.search(topic) or _LEANING_END.search(topic) or _ANAPHORA.search(rest):
-            return not (SUBJECTS.search(rest) and len(rest) > SHORT)  # "那周末补课违规吗,我想投诉" asks anew
-        own = SUBJECTS.search(rest)
-        return not own and _is_aspect(rest) and len(rest) <= SHORT // 2 + 2
+            return True
+        if SUBJECTS.search(rest):
+            return False
+        if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2:
+            return True
+        return bool(_GENERIC.search(rest)) and len(rest) <= SHORT + 4 and asks(topic)
 
     def remember(self, completion: Completion, topic: str, now: float) -> DialogState:
         """What to keep after answering `completion` (`topic`: the question without its place)."""

@@ -27,6 +27,8 @@ _FILLER = re.compile(
     r"|请问(?:一下|下)?|(?:我)?想(?:请教|咨询|问|了解)(?:一下|下)?|(?:麻烦|打扰)(?:问)?(?:一下|下)?"
     r"|(?:有没有人|谁)知道|求助|急急?急?|咨询(?:一下|下)?|问(?:一下|下)|小助手|机器人)[,:!。~\s]*"
 )
+# An acknowledgement of the last answer before the next question ("好的,那收费呢", "嗯嗯 那涪陵呢").
+_ACK = re.compile(r"^(?:嗯+|哦+|噢+|好的|好嘞|好吧|明白了?|知道了|收到|ok|谢谢(?:老师|您|你)?)[,:!。~\s]+")
 _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有|呢|吧|啊)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 _PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
@@ -182,6 +184,7 @@ def strip_filler(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
+        text = _ACK.sub("", text, count=1)
         text = _FILLER.sub("", text, count=1)
         text = _TRAILING.sub("", text)
         text = _PUNCT_EDGES.sub("", text)

@@ -90,3 +90,11 @@ def test_an_aspect_in_the_first_clause_keeps_the_subject(followups: FollowUps) -
 def test_those_after_na_are_not_cut(followups: FollowUps) -> None:
     state = after(followups, "涪陵培训机构现在管得严不严")
     assert "小广告" in followups.complete("那些小广告呢", state, NOW + 60).text
+
+
+def test_a_new_subject_after_na_keeps_the_place_and_a_bare_question_about_the_schools_people_leans(followups: FollowUps) -> None:
+    state = after(followups, "通州中小学作业量现在有没有控制")
+    completion = followups.complete("那放学以后托管那块呢,老师都参加吗", state, NOW + 60)
+    assert completion.borrowed == "aspect" and completion.text.startswith("通州") and "托管" in completion.text
+    state = after(followups, "涪陵课后服务娃儿参加的多不多")
+    assert followups.complete("老师够不够哦 都是哪些人在上", state, NOW + 60).borrowed == "more"

@@ -82,3 +82,8 @@ def test_expansion_prefers_the_longest_phrase() -> None:
 def test_non_string_question_is_rejected(analyzer: QueryAnalyzer) -> None:
     with pytest.raises(TypeError):
         analyzer.analyze(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("raw", "core"), [("好的,那收费呢", "那收费呢"), ("嗯嗯 那涪陵呢", "那涪陵呢"), ("谢谢老师,那收费呢", "那收费呢")])
+def test_an_acknowledgement_before_the_next_question_is_stripped(raw: str, core: str) -> None:
+    assert strip_filler(raw) == core
