@@ -35,7 +35,7 @@ SUBJECTS = re.compile(
 # Words every question may hold (老师, 学校): they do not make a message stand on its own.
 _GENERIC = re.compile(r"老师|教师|学校|双减|课堂")
 _LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
-_TAIL = re.compile(r"(?:呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|情况)+$")
+_TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|情况)+$")
 _HEAD = re.compile(r"^(?:呢|咧|嘞|喃|哩|啊|哦|噢)+")
 # Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少".
 _ANAPHORA = re.compile(r"类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|^都|也(?:算|是|有|要|能|会|可以|行|管)")
@@ -66,11 +66,14 @@ class Completion:
 class FollowUps:
     """Completes elliptical messages from a `DialogState`; says what to remember next."""
 
-    def __init__(self, scope: Callable[[str], tuple[Scope, str]], ttl: float = DEFAULT_TTL) -> None:
+    def __init__(
+        self, scope: Callable[[str], tuple[Scope, str]], ttl: float = DEFAULT_TTL, words: Callable[[str], list[str]] | None = None
+    ) -> None:
         if ttl <= 0:
             raise ValueError(f"the conversation ttl must be positive, got {ttl!r}")
         self.scope = scope  # normalised text -> (its place, the text without it)
         self.ttl = ttl
+        self.words = words  # text -> its content words (`Tokenizer.content_words`), when known
 
     def fresh(self, state: DialogState | None, now: float) -> DialogState | None:
         """The state if it has not expired."""
@@ -88,7 +91,7 @@ class FollowUps:
             if not place:
                 return Completion(text, "", "")
             return Completion(_join(place, state.topic), "place", place)
-        if not self._leans(topic, rest):
+        if not self._leans(topic, rest) and not self._says_nothing(rest):
             return Completion(text, "", place)  # a question of its own: nothing stale carried over
         where = place or state.place
         if SUBJECTS.search(_first_clause(topic)) or (SUBJECTS.search(rest) and len(rest) > SHORT):
@@ -104,6 +107,11 @@ class FollowUps:
         told = _PLACE_LEFT.sub("", topic).strip()
         tail = "，" + told if _PUNCT.search(told.rstrip(" ,.!?;:、。，！？；：~…")) else rest
         return Completion(_join(where, state.topic, tail), "more", where, context=state.topic)
+
+    def _says_nothing(self, rest: str) -> bool:
+        """Does the message hold no word of two characters of its own ("有人管没得", "老师够不够
+        哦,好多人")? Then it can only be about the last question."""
+        return self.words is not None and not any(len(w) > 1 for w in self.words(rest))
 
     @staticmethod
     def _leans(topic: str, rest: str) -> bool:

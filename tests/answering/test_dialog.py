@@ -98,3 +98,18 @@ def test_a_new_subject_after_na_keeps_the_place_and_a_bare_question_about_the_sc
     assert completion.borrowed == "aspect" and completion.text.startswith("通州") and "托管" in completion.text
     state = after(followups, "涪陵课后服务娃儿参加的多不多")
     assert followups.complete("老师够不够哦 都是哪些人在上", state, NOW + 60).borrowed == "more"
+
+
+def test_a_message_with_no_word_of_its_own_is_about_the_last_question() -> None:
+    from pathlib import Path
+
+    from bot.corpus.terms import load_terms
+    from bot.text import Tokenizer
+
+    terms = load_terms(Path(__file__).resolve().parents[2] / "corpus" / "terms.toml")
+    catalog = RegionCatalog.from_names(Gazetteer(), REGIONS)
+    followups = FollowUps(catalog.scope, ttl=1800, words=Tokenizer(terms.dictionary).content_words)
+    state = after(followups, "泸州现在周末节假日还准不准补数学英语")
+    assert followups.complete("有人管没得", state, NOW + 60).borrowed == "more"
+    assert followups.complete("今天天气怎么样", state, NOW + 60).borrowed == ""  # a word of its own: asked afresh
+    assert followups.complete("云阳也说下", state, NOW + 60).borrowed == "place"
