@@ -18,16 +18,9 @@ from bot.records import Passage
 IDF_SAMPLE = 20_000
 
 
-# How specific a word is in general Chinese: FLOOR for one as common as 看, 到 or 地方
-# (commonness below COMMON), 1.0 for one as rare as 作业 or 轮岗 (above COMMON + SPAN).
-COMMON = 7.0
-SPAN = 3.5
-FLOOR = 0.15
-
-
 class TermStatistics:
     """Inverse document frequencies of words over the indexed passages (substring match),
-    and how specific a word is in general Chinese when `commonness` is given
+    and how common a word is in general Chinese when `commonness` is given
     (`bot.text.Tokenizer.commonness`)."""
 
     def __init__(self, passages: Sequence[Passage], sample: int = IDF_SAMPLE, commonness: Callable[[str], float] | None = None) -> None:
@@ -60,12 +53,6 @@ class TermStatistics:
         """`commonness(word)` as given (infinite, i.e. rare, when none was given)."""
         return math.inf if self._commonness is None else self._commonness(word)
 
-    def specificity(self, word: str) -> float:
-        """1.0 for a word rare in general Chinese (or with no `commonness` given), down to
-        `FLOOR` for one as common as 看."""
-        if self._commonness is None:
-            return 1.0
-        return min(1.0, max(FLOOR, (self._commonness(word) - COMMON) / SPAN))
 
 
 def word_weight(stats: TermStatistics, word: str, alternatives: Sequence[str] = ()) -> float:

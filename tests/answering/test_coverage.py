@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bot.answering.coverage import FLOOR, QuestionWords, TermStatistics
+from bot.answering.coverage import QuestionWords, TermStatistics
 from tests.helpers_index import make_passage
 
 PHRASES = ["课后服务", "校外培训", "作业", "收费", "举报电话", "寒暑假"]
@@ -51,11 +51,3 @@ def test_evidence_is_the_weight_found_not_a_share() -> None:
     short, long = QuestionWords(["寒暑假"], stats), QuestionWords(["寒暑假", "举报电话", "眼睛"], stats)
     assert long.evidence("寒暑假举报电话") > short.evidence("寒暑假举报电话") == pytest.approx(stats.idf("寒暑假"))
     assert long.coverage("寒暑假举报电话") < short.coverage("寒暑假举报电话")
-
-
-def test_specificity_in_general_chinese_ranges_from_the_floor_to_one() -> None:
-    commonness = {"看": 6.8, "提前": 8.75, "作业": 10.6, "轮岗": 15.0}.get
-    stats = TermStatistics(_passages(12), commonness=lambda w: commonness(w, 20.0))
-    assert stats.specificity("看") == FLOOR and stats.specificity("作业") == stats.specificity("轮岗") == 1.0
-    assert stats.specificity("提前") == pytest.approx(0.5)
-    assert TermStatistics(_passages(12)).specificity("看") == 1.0  # no commonness given: every word is specific
