@@ -99,8 +99,10 @@ class FollowUps:
             return Completion(_join(where, rest), "aspect", where)
         first = topic_core(_first_clause(topic))
         if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2 or (_is_aspect(first) and len(first) <= SHORT // 2 + 2):
-            # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped
-            return Completion(_join(where, state.subject or state.topic, rest), "aspect", where)
+            # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped; with no subject to keep
+            # ("老师交流轮岗多不多" → "新老师招了好多"), the last question is background only
+            context = "" if state.subject else state.topic
+            return Completion(_join(where, state.subject or state.topic, rest), "aspect", where, context=context)
         # more about the same thing ("那家庭困难的呢", "具体有啥规定", "云阳有没有类似的")
         # a message of several clauses keeps its stops, so that its story still reads apart
         # from its question ("通州那边有没有类似的?我妹妹家在那边")
@@ -125,7 +127,7 @@ class FollowUps:
             return False
         if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2:
             return True
-        return bool(_GENERIC.search(rest)) and len(rest) <= SHORT + 4 and asks(topic)
+        return bool(_GENERIC.search(rest)) and len(rest) <= 2 * SHORT and asks(topic)
 
     def remember(self, completion: Completion, topic: str, now: float) -> DialogState:
         """What to keep after answering `completion` (`topic`: the question without its place)."""

@@ -181,4 +181,4 @@ def _gives(query: Query, body: str) -> bool:
         return True
     if query.intent is Intent.FIGURE:
         return bool(_MONEY.search(body))
-    return query.wants_figure and query.intent is Intent.COUNT and bool(_FIGURE.search(body))
+    return query.intent is Intent.COUNT and bool(_FIGURE.search(body))  # how many: a figure answers
