@@ -89,3 +89,15 @@ def test_numbers_in_an_answer_come_from_the_report_or_the_directory(analyzer: Qu
     answer = composer.compose(query, [Hit(passage(1, FEES, "某区"), 1.0)], confidence=0.9)
     allowed = FEES + "12345" + "2022-08-22"
     assert all(number in allowed for number in re.findall(r"\d+", answer.text))
+
+
+CLOSURES = (
+    "二是抓学科类培训机构压减。制定校外培训机构复核审批办法,规范审批流程,“一对一”引导学科类培训机构向非学科类转型。"
+    "全区68家学科类培训机构,已关停注销43家,转型非学科培训机构25家,压减率100%。"
+)
+
+
+def test_a_how_many_question_leads_with_the_figure(analyzer: QueryAnalyzer, composer: AnswerComposer) -> None:
+    query = analyzer.analyze("以前那些教数学英语的补课机构,现在到底关了好多家哦?")
+    answer = composer.compose(query, [Hit(passage(3, CLOSURES, "某区"), 1.0)], confidence=0.9)
+    assert "已关停注销43家" in answer.text.split("\n", 1)[0]

@@ -113,3 +113,16 @@ def test_a_message_with_no_word_of_its_own_is_about_the_last_question() -> None:
     assert followups.complete("有人管没得", state, NOW + 60).borrowed == "more"
     assert followups.complete("今天天气怎么样", state, NOW + 60).borrowed == ""  # a word of its own: asked afresh
     assert followups.complete("云阳也说下", state, NOW + 60).borrowed == "place"
+
+
+def test_an_aspect_with_no_subject_to_keep_takes_the_last_question_as_background(followups: FollowUps) -> None:
+    state = after(followups, "涪陵老师交流轮岗多不多")
+    completion = followups.complete("新老师招了好多", state, NOW + 60)
+    assert completion.borrowed == "aspect" and completion.context == "老师交流轮岗多不多"
+    state = after(followups, "云阳县课后服务参与率多少")
+    assert followups.complete("要交钱吗", state, NOW + 60).context == ""  # the subject 课后服务 still leads
+
+
+def test_a_longer_question_about_the_schools_people_leans_on_the_last_one(followups: FollowUps) -> None:
+    state = after(followups, "通州课后服务都有啥子课嘛")
+    assert followups.complete("外头的人会来上课不?还是只有本校老师", state, NOW + 60).borrowed == "more"

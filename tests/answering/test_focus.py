@@ -22,7 +22,7 @@ def analyzer() -> QueryAnalyzer:
     return QueryAnalyzer(terms, Tokenizer(terms.dictionary), REGIONS)
 
 
-@pytest.mark.parametrize("clause", ["课后服务收费吗", "有没有举报电话", "几点放学", "投诉了有人回复不", "老师能不能补课", "谁管这个事?"])
+@pytest.mark.parametrize("clause", ["课后服务收费吗", "有没有举报电话", "几点放学", "投诉了有人回复不", "老师能不能补课", "谁管这个事?", "有人检查没得", "发了告家长书没有"])
 def test_clauses_that_ask(clause: str) -> None:
     assert asks(clause)
 
@@ -81,3 +81,8 @@ def test_in_a_long_message_everyday_words_only_add_when_found(analyzer: QueryAna
 def test_words_asking_for_a_kind_of_answer_only_add_when_found(analyzer: QueryAnalyzer) -> None:
     assert analyzer.analyze("涪陵作业有什么规定").story == frozenset({"规定"})
     assert analyzer.analyze("有什么规定").story == frozenset()  # nothing else to ask about
+
+
+def test_permission_words_only_add_when_found(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("学校准不准娃儿带手机进教室?我想给他买个电话手表方便联系")
+    assert "手机" not in query.story and {w for w in query.words if w in ("准", "不准")} <= query.story

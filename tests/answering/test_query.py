@@ -37,6 +37,11 @@ def test_greeting_alone_leaves_no_question() -> None:
     assert strip_filler("请问") == ""
 
 
+@pytest.mark.parametrize("raw", ["晓得了,谢谢", "懂了", "好滴 多谢", "清楚了!"])
+def test_an_acknowledgement_alone_leaves_no_question(raw: str) -> None:
+    assert strip_filler(raw) == ""
+
+
 def test_traditional_question_is_searched_in_simplified_and_remembered(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("課後服務幾點結束")
     assert query.script == "traditional"
