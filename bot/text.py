@@ -99,7 +99,7 @@ def contains_key(text: str, keys: Iterable[str]) -> bool:
 STOPWORDS = frozenset(
     """
     的 了 吗 呢 吧 啊 呀 么 嘛 哦 是 在 和 与 及 或 有 没 没有 不 也 都 就 还 又 很 太 被 把 对 向 从 给 让
-    我 你 他 她 它 我们 你们 他们 咱 咱们 孩子 娃 小孩 家长 请问 问 问一下 一下 想 知道 想问 老师 您好 你好
+    我 你 他 她 它 我们 你们 他们 咱 咱们 孩子 娃 小孩 请问 问 问一下 一下 想 知道 想问 您好 你好
     怎么 怎么样 怎样 如何 什么 啥 哪 哪里 哪儿 哪些 哪个 多少 几 是否 能 能不能 可以 可不可以 会 要 需要 应该
     吗 呢 这 那 这个 那个 这些 那些 一个 个 些 等 上 下 中 里 后 前 时 年 月 日 之 其 该 各 为 以 并 而 于 由
     现在 如果 因为 所以 但是 可是 还是 已经 一直 怎么办 咋 咋办 咋样 去 来 带 好 好不好 行不行 行吗 可以吗
@@ -108,7 +108,7 @@ STOPWORDS = frozenset(
     一年级 二年级 三年级 四年级 五年级 六年级 七年级 八年级 九年级 初一 初二 初三 高一 高二 高三
     处理 解决 办 咋整 不会 不能 不用 不想 才 刚 刚刚 都是 到处 得到 处 有人 没人 总 老是 一样 这种 那种 情况 事 事情
     东西 今年 去年 以后 之后 以前 特别 非常 比较 挺 好像 听说 据说 感觉 觉得 可能 一点 有点 为啥 为什么 干嘛
-    搞 弄 上面 管不管 专门 娃儿 娃娃 小孩子 宝宝 闺女 儿子 女儿 老公 老婆 爱人 我老公 我老婆 楼下 楼上 隔壁 好几年 好几个 一个多
+    搞 弄 上面 管不管 专门 娃儿 娃娃 小孩子 宝宝 闺女 儿子 女儿 老公 老婆 爱人 我老公 我老婆 楼下 楼上 隔壁 好几年 好几个 好多个 一个多
     那家 这家 市里 区里 县里 这边 那边 人家 别人
     一共 总共 还有 类似 相似 同样 一样 好多 比如 例如 譬如 问下 问问 没得 有没得 晓得 晓不晓得 咋个 咋子 么子 啥样 哪样 嘛 噻 撒 哈 咯 伐 不咯 """.split()
 )
@@ -119,7 +119,9 @@ RARE_ENTRY = 5
 # "多不多", "管不管", "安不安全": how a question asks (like 吗), not what it asks about.
 _A_NOT_A = re.compile(r"^(\w)不\1|^(\w)没\2")
 # "几项", "多少所", "几个": a count asked for (the intent says so), not a word to look up.
-_COUNT_WORD = re.compile(r"^(?:几|多少)[项个所家门次种名人节条块成]$")
+# Sentence particles of spoken Chinese (嘛, 哈, 噻, 撒 …) that jieba may glue to the word before.
+_PARTICLE_END = re.compile(r"[嘛哈噻撒咯嘞咧哟呀啊呢吧哦噢喃嗦]$")
+_COUNT_WORD = re.compile(r"^(?:几|多少|好多|多)[项个所家门次种名人节条块成份件位张本场批]$")
 
 
 class Tokenizer:
@@ -177,9 +179,20 @@ class Tokenizer:
     def content_words(self, text: str) -> list[str]:
         """Meaningful whole words of normalised text: jieba's precise mode without stopwords
         or bare numbers (a parent's 11点 or 200块 is their case, not a word to look up)."""
+        cut = self.cut(text)
+        # the tail of an A-not-A question cut apart ("管得严/不严", "多/不多"): not a word
+        kept = [w for n, w in enumerate(cut) if not (n and len(w) == 2 and w[0] in "不没" and cut[n - 1].endswith(w[1]))]
+        words = (self._unparticled(w) for w in kept if w not in STOPWORDS)
         return [
-            w.lower() for w in self.cut(text) if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w) and not _A_NOT_A.match(w)
+            w.lower() for w in words if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w) and not _A_NOT_A.match(w)
         ]
+
+    def _unparticled(self, word: str) -> str:
+        """The word without a sentence particle jieba glued to it ("特色课嘛" cut as 特色/课嘛,
+        "看哈"): a word jieba does not know that ends in one is the word before it."""
+        if len(word) > 1 and _PARTICLE_END.search(word) and word not in self._domain and self.frequency(word) <= RARE_ENTRY:
+            return word[:-1]
+        return word
 
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens of already-normalised text."""

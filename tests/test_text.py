@@ -64,3 +64,16 @@ def test_commonness_tells_everyday_words_from_rare_and_domain_ones() -> None:
 def test_a_not_a_question_forms_are_not_content_words() -> None:
     tokenizer = Tokenizer(["培训机构"])
     assert tokenizer.content_words("培训机构多不多") == ["培训机构"]
+
+
+def test_a_particle_glued_to_a_word_is_not_part_of_it() -> None:
+    tokenizer = Tokenizer()
+    words = tokenizer.content_words("涪陵课后有哪些特色课嘛,想看哈")
+    assert "课嘛" not in words and "课" in words and "看哈" not in words
+    assert "哈尔滨" in tokenizer.content_words("哈尔滨的学校")  # a real word ending in such a character stays whole
+
+
+def test_the_tail_of_a_split_a_not_a_question_is_not_a_word() -> None:
+    tokenizer = Tokenizer()
+    assert tokenizer.content_words("泸州作业管得严不严哦") == ["泸州", "作业", "管得严"]
+    assert "多份" not in tokenizer.content_words("发了好多份")  # a count asked for, not a word

@@ -30,10 +30,10 @@ DEFAULT_TTL = 30 * 60
 SUBJECTS = re.compile(
     r"课后服务|课后延时|延时服务|托管|晚托|午托|作业|校外培训|培训机构|培训班|辅导班|补习班|补课|补习|家教|兴趣班|兴趣课|"
     r"个性化课程|社团|学科类|非学科|家长学校|家庭教育|家校|家访|考试|成绩|排名|睡眠|手机|幼儿园|"
-    r"预收费|退费|广告"
+    r"预收费|退费|广告|放学后|留校"
 )
 # Words every question may hold (老师, 学校): they do not make a message stand on its own.
-_GENERIC = re.compile(r"老师|教师|学校|双减|课堂")
+_GENERIC = re.compile(r"老师|教师|家长|学生|学校|双减|课堂")
 _LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
 _TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|情况)+$")
 _HEAD = re.compile(r"^(?:呢|咧|嘞|喃|哩|啊|哦|噢)+")
@@ -47,6 +47,8 @@ _EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…]+|[\s,.!?;:、。，�
 _PLACE_LEFT = re.compile(r"^[\s,.!?;:、。，！？；：~…]+")
 # Words naming an aspect of a subject (its rate, amount, standard, rule, time).
 _ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少|几|内容|模式|形式|方式|安排|效果|做法|措施")
+# "老师呢", "家长呢": the same subject, asked about other people.
+_PEOPLE = re.compile(r"^(?:老师|教师|家长|学生|校长|班主任|志愿者)们?$")
 # Short messages are the ones that lean on what came before.
 SHORT = 12
 # A follow-up that adds to the last question keeps at most this much of it.
@@ -91,14 +93,15 @@ class FollowUps:
             if not place:
                 return Completion(text, "", "")
             return Completion(_join(place, state.topic), "place", place)
-        if not self._leans(topic, rest) and not self._says_nothing(rest):
+        if not self._leans(topic, rest, bool(place)) and not self._says_nothing(rest):
             return Completion(text, "", place)  # a question of its own: nothing stale carried over
         where = place or state.place
         if SUBJECTS.search(_first_clause(topic)) or (SUBJECTS.search(rest) and len(rest) > SHORT):
             # "那作业呢", "那放学以后托管那块呢,老师都参加吗": a new subject for the same place
-            return Completion(_join(where, rest), "aspect", where)
+            # (a message of several clauses keeps its stops, so its story still reads apart)
+            return Completion(_join(where, _clauses(topic_core(topic, keep_stops=True)) or rest), "aspect", where)
         first = topic_core(_first_clause(topic))
-        if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2 or (_is_aspect(first) and len(first) <= SHORT // 2 + 2):
+        if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2 or (_is_aspect(first) and len(first) <= SHORT // 2 + 2) or _PEOPLE.match(rest):
             # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped; with no subject to keep
             # ("老师交流轮岗多不多" → "新老师招了好多"), the last question is background only
             context = "" if state.subject else state.topic
@@ -106,8 +109,8 @@ class FollowUps:
         # more about the same thing ("那家庭困难的呢", "具体有啥规定", "云阳有没有类似的")
         # a message of several clauses keeps its stops, so that its story still reads apart
         # from its question ("通州那边有没有类似的?我妹妹家在那边")
-        told = _PLACE_LEFT.sub("", topic).strip()
-        tail = "，" + told if _PUNCT.search(told.rstrip(" ,.!?;:、。，！？；：~…")) else rest
+        told = _clauses(topic)
+        tail = "，" + told if told else rest
         return Completion(_join(where, state.topic, tail), "more", where, context=state.topic)
 
     def _says_nothing(self, rest: str) -> bool:
@@ -116,15 +119,16 @@ class FollowUps:
         return self.words is not None and not any(len(w) > 1 for w in self.words(rest))
 
     @staticmethod
-    def _leans(topic: str, rest: str) -> bool:
+    def _leans(topic: str, rest: str, placed: bool = False) -> bool:
         """Does the message lean on the last question? A "那…呢", a word pointing back
-        (类似, 具体, 也 …), a short aspect with no subject of its own ("要交钱吗", "几点结束")
-        or a short question about the school's people with no subject ("老师够不够哦 都是哪些
-        人在上"); a short message about something else ("今天天气怎么样") does not."""
+        (类似, 具体, 也 …), a short aspect with no subject of its own ("要交钱吗", "几点结束"),
+        a short question about the school's people with no subject ("老师够不够哦 都是哪些
+        人在上"), or a short how-many with no place ("有好多个社团": a figure is always some
+        place's); a short message about something else ("今天天气怎么样") does not."""
         if _LEAD_IN.search(topic) or _LEANING_END.search(topic) or _ANAPHORA.search(rest):
             return True
         if SUBJECTS.search(rest):
-            return False
+            return not placed and len(rest) <= SHORT and intent_of(rest) is Intent.COUNT
         if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2:
             return True
         return bool(_GENERIC.search(rest)) and len(rest) <= 2 * SHORT and asks(topic)
@@ -149,6 +153,13 @@ def topic_core(topic: str, keep_stops: bool = False) -> str:
         text = re.sub(r"^的|的$", "", text)
         text = _EDGES.sub("", text) if keep_stops else text
     return text
+
+
+def _clauses(topic: str) -> str:
+    """A message of several clauses without what the place's removal left at its start
+    ("那边咧?老师愿意吗"); "" for a message of one clause."""
+    told = _PLACE_LEFT.sub("", topic).strip()
+    return told if _PUNCT.search(told.rstrip(" ,.!?;:、。，！？；：~…")) else ""
 
 
 def _first_clause(topic: str) -> str:

@@ -41,8 +41,12 @@ _REMEDY = re.compile(
 # A bare 时间 is a topic (作业时间, 睡眠时间), not "when": only 什么时间, 时间是… ask for one.
 _TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
 _FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱|[收交付]多少|学费|托管费")
-# 好多 asks "how many" in southwestern Mandarin ("具体好多嘛", "关了好多家").
-_COUNT = re.compile(r"多少|几[个家所节次门项种]|几成|比例|占比|[^效]率|多不多|高不高|满不满意|满意|好多(?:[钱家个人所项次]|嘛|哦|啊|呀|$)")
+# Measure words: 几 or 好多 before one asks "how many" (好多 in southwestern Mandarin:
+# "具体好多嘛", "关了好多家", "发了好多份").
+_MEASURE = "个家所节次门项种份块名位件条本张场期批届支处座间台套钱人"
+_COUNT = re.compile(
+    rf"多少|几[{_MEASURE}]|几成|比例|占比|[^效]率|多不多|高不高|满不满意|满意|好多(?:[{_MEASURE}]|嘛|哦|啊|呀|$)"
+)
 _PERMISSION = re.compile(r"能不能|可不可以|可以.{0,12}吗|能.{0,12}吗|允许|准不准|是否|会不会|要不要|必须|非得|得.{0,6}吗|算不算|违规|合法|违法")
 _HOW = re.compile(r"怎么|怎样|如何|咋|什么办法|哪些措施|什么措施|什么要求|有什么规定|什么规定")
 

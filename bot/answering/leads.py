@@ -50,6 +50,9 @@ MAX_UNIT = 260
 RUNNER_UP_DISCOUNT = 0.8
 # Added to a sentence holding what the question asks for: a figure, or a complaint channel.
 INTENT_BONUS = 2.0
+# A question word found only as one of its official terms (补课 as 校外培训) weighs this
+# much: the parent's own word, found as written, says more ("回复率咋样": 回复率达100%).
+ALTERNATIVE_WEIGHT = 0.9
 # A sentence of statistics (two or more shares) weighs this much for a question
 # that a rule answers: "9.8万余学生自愿参与…参与率达98.9%" is not the rule 学生自愿原则.
 STATISTICS_WEIGHT = 0.6
@@ -83,7 +86,7 @@ class LeadPicker:
         """IDF weight of the question's words in the sentence (plus the intent bonus), and
         whether it gives what the question asks for."""
         body = normalize(sentence)
-        score = sum(self._weight(query, w) for w in query.words if _holds(query, w, body))
+        score = sum(self._weight(query, w) * (1.0 if w in body else ALTERNATIVE_WEIGHT) for w in query.words if _holds(query, w, body))
         if query.intent.wants_rule and len(_SHARE.findall(body)) >= 2:
             score *= STATISTICS_WEIGHT
         gives = _gives(query, body)

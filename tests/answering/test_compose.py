@@ -101,3 +101,18 @@ def test_a_how_many_question_leads_with_the_figure(analyzer: QueryAnalyzer, comp
     query = analyzer.analyze("以前那些教数学英语的补课机构,现在到底关了好多家哦?")
     answer = composer.compose(query, [Hit(passage(3, CLOSURES, "某区"), 1.0)], confidence=0.9)
     assert "已关停注销43家" in answer.text.split("\n", 1)[0]
+
+
+TURNOVER = (
+    "引导校外培训机构转型发展,70余所学科类校外培训机构转型、暂停营业或注销,学科类培训机构压减率达30%。"
+    "加强社会监督,公布市县两级投诉举报电话,并对100余件群众反映的问题核实回复,回复率达100%。"
+)
+
+
+def test_the_parents_own_word_found_as_written_beats_an_official_equivalent(analyzer: QueryAnalyzer) -> None:
+    # 补课 meets 校外培训 in the first sentence, 回复率 is the second's own word: they weigh alike
+    query = analyzer.analyze("泸州补课回复率")
+    docs = [passage(4, TURNOVER, "四川省泸州市"), passage(5, "严禁在职教师有偿补课。", "某区"), passage(1, FEES, "某区")]
+    composer = AnswerComposer(TermStatistics(docs), HOTLINES)
+    answer = composer.compose(query, [Hit(passage(4, TURNOVER, "四川省泸州市"), 1.0)], confidence=0.9)
+    assert "回复率达100%" in answer.text.split("\n", 1)[0]

@@ -126,3 +126,23 @@ def test_an_aspect_with_no_subject_to_keep_takes_the_last_question_as_background
 def test_a_longer_question_about_the_schools_people_leans_on_the_last_one(followups: FollowUps) -> None:
     state = after(followups, "通州课后服务都有啥子课嘛")
     assert followups.complete("外头的人会来上课不?还是只有本校老师", state, NOW + 60).borrowed == "more"
+
+
+def test_a_short_how_many_with_no_place_is_about_the_last_place(followups: FollowUps) -> None:
+    state = after(followups, "那云阳课后有哪些特色课")
+    completion = followups.complete("有好多个社团", state, NOW + 60)
+    assert completion.borrowed == "aspect" and completion.text == "云阳有好多个社团"  # a figure is always some place's
+    assert followups.complete("周末能补课吗", state, NOW + 60).borrowed == ""  # a rule asked afresh: no stale place
+
+
+def test_other_people_asked_about_keep_the_subject(followups: FollowUps) -> None:
+    state = after(followups, "涪陵区放学后留校的娃儿多不多")
+    completion = followups.complete("老师呢", state, NOW + 60)
+    assert completion.borrowed == "aspect" and completion.text == "涪陵区放学后老师"
+    assert followups.complete("家长能去讲不", after(followups, "通州区延时服务是哪些人在上课"), NOW + 60).borrowed == "more"
+
+
+def test_a_new_subject_of_several_clauses_keeps_its_stops(followups: FollowUps) -> None:
+    state = after(followups, "涪陵区违规的培训机构查了好多")
+    completion = followups.complete("广告呢?街上到处贴起补习班的牌子", state, NOW + 60)
+    assert completion.borrowed == "aspect" and completion.text == "涪陵区广告呢?街上到处贴起补习班的牌子"

@@ -20,6 +20,8 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("周末能不能上数学补习班", Intent.PERMISSION),
         ("双减假是什么", Intent.FACT),
         ("查了好多家嘛", Intent.COUNT),  # 好多 asks "how many" in southwestern Mandarin
+        ("发了好多份", Intent.COUNT),  # … before any measure word
+        ("有好多个社团", Intent.COUNT),
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:
