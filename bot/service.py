@@ -25,7 +25,7 @@ from bot.answering.dialog import FollowUps, topic_core
 from bot.answering.fusion import FusionWeights, HybridFuser, merge_candidates
 from bot.answering.notice import Notice, NoticeAnswer, asks_about_fees, compare_fees, question_for, read_notice
 from bot.answering.places import Gazetteer
-from bot.answering.query import Query, QueryAnalyzer, strip_filler
+from bot.answering.query import Query, QueryAnalyzer, is_acknowledgement, strip_filler
 from bot.answering.regions import RegionCatalog
 from bot.answering.retrieval import DenseRetriever, KeywordRetriever
 from bot.answering.spelling import HomophoneCorrector
@@ -188,7 +188,7 @@ class Service:
         ranking = self._rank(p, searched, region, k, script=script, context=completion.context)
         query, reports = ranking.query, ranking.reports
         if not query.text:
-            answer = p.composer.greet(query)
+            answer = p.composer.thank(query) if is_acknowledgement(question) else p.composer.greet(query)
             return replace(answer, question=question, state=p.followups.fresh(state, now)), ranking
         ranked = tuple(reports[:k])
         faq = self._faq_match(ranking.dense)

@@ -71,6 +71,14 @@ def test_greeting_alone_gets_a_short_reply_not_passages(shipped_service: Service
     assert answer.abstained and answer.hits == ()
 
 
+def test_a_thank_you_alone_gets_a_you_are_welcome_and_keeps_the_conversation(shipped_service: Service) -> None:
+    first = shipped_service.ask("泸州公布举报电话了吗", now=1_000_000.0)
+    thanks = shipped_service.ask("晓得了,谢谢", state=first.state, now=1_000_060.0)
+    assert thanks.text.startswith("不客气") and thanks.hits == () and "您好" not in thanks.text
+    assert thanks.state == first.state  # the next "那涪陵呢" still completes from the last question
+    assert shipped_service.ask("多謝").text.startswith("不客氣")  # in the parent's script
+
+
 def test_faq_entry_is_returned_verbatim_with_its_author(project: Path) -> None:
     config = load_config(project, env={})
     append_faq(config.corpus.faq, question="课后服务几点放学?", answer="本校课后服务17:30结束,家长可提前接。",

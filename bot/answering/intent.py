@@ -40,7 +40,7 @@ _REMEDY = re.compile(
 )
 # A bare 时间 is a topic (作业时间, 睡眠时间), not "when": only 什么时间, 时间是… ask for one.
 _TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
-_FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱|[收交付]多少|学费|托管费")
+_FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱(?![补上办开教辅])|[收交付]多少|学费|托管费")
 # Measure words: 几 or 好多 before one asks "how many" (好多 in southwestern Mandarin:
 # "具体好多嘛", "关了好多家", "发了好多份").
 _MEASURE = "个家所节次门项种份块名位件条本张场期批届支处座间台套钱人"

@@ -223,7 +223,8 @@ def _choose(mention: Mention, context: list[Place], preferred: tuple[Place, ...]
     if len(candidates) == 1:
         return candidates[0]
     # The most specific reading consistent with another place in the message.
-    fitting = [c for c in candidates if any(c.within(o) for o in context)]
+    # (a place bigger than it: a second mention of the same name, "江北区 … 江北这边", says nothing)
+    fitting = [c for c in candidates if any(c != o and c.within(o) for o in context)]
     if fitting:
         return fitting[0]
     liked = [c for c in candidates if any(c.within(p) or p.within(c) for p in preferred)]

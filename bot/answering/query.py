@@ -179,6 +179,12 @@ class QueryAnalyzer:
         return frozenset(w for w in words if w not in asked), focus.question
 
 
+def is_acknowledgement(text: str) -> bool:
+    """Is the message only a thank-you or an "OK" ("晓得了,谢谢", "好的 多谢")?"""
+    text = normalize(text).strip()
+    return bool(text) and (bool(_ACK.match(text)) or bool(_TRAILING.search(text))) and not strip_filler(text)
+
+
 def strip_filler(text: str) -> str:
     """Remove greetings, 请问 and thanks around the question; keep the question itself."""
     previous = None

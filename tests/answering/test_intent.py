@@ -22,6 +22,8 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("查了好多家嘛", Intent.COUNT),  # 好多 asks "how many" in southwestern Mandarin
         ("发了好多份", Intent.COUNT),  # … before any measure word
         ("有好多个社团", Intent.COUNT),
+        ("在职老师收钱补课管不管", Intent.FACT),  # 收钱补课 is paid tutoring, not a price asked
+        ("托管要收钱不", Intent.FIGURE),
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:

@@ -41,6 +41,8 @@ def test_places_are_recognised_in_any_form(gazetteer: Gazetteer, text: str, expe
 def test_another_place_in_the_message_decides_an_ambiguous_name(gazetteer: Gazetteer) -> None:
     assert names(gazetteer, "北京通州区课后服务") == ["北京市通州区"]
     assert names(gazetteer, "南通通州区课后服务") == ["江苏省南通市通州区"]
+    # the same name said again later ("江北这边") does not outvote the province the parent named
+    assert set(names(gazetteer, "我们在重庆江北区,想问下江北这边咋个规定的")) == {"重庆市江北区"}
 
 
 def test_an_ambiguous_name_alone_prefers_a_place_with_reports_else_stays_unqualified(gazetteer: Gazetteer) -> None:
