@@ -197,7 +197,7 @@ class Service:
         elif faq is not None:
             answer = p.composer.from_faq(query, faq.passage, ranked, self.calibration.probability(ranking.features))
         else:
-            answer = p.decider.answer(query, reports, ranking.dense, ranking.features, k)
+            answer = p.decider.answer(query, reports, ranking.dense, ranking.features, k, swapped=completion.borrowed == "place")
         remembered = replace(p.followups.remember(completion, query.topic, now), script=query.script)
         return replace(answer, question=question, effective_question=query.text, state=remembered), ranking
 

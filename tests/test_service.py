@@ -191,3 +191,12 @@ def test_starting_loads_the_index_once(shipped_config: Path, monkeypatch: pytest
     monkeypatch.setattr(store, "load_build", lambda *args, **kwargs: loads.append(args) or real(*args, **kwargs))
     Service.from_config(load_config(shipped_config, env={}), build_if_missing=False)
     assert len(loads) == 1
+
+
+def test_a_swap_of_place_quotes_the_new_places_closest_passage_tentatively(shipped_service: Service) -> None:
+    # 通州's report has no "模式" of its after-school service; asked afresh, another district's answers
+    first = shipped_service.ask("泸州课后服务是什么模式", now=1_000_000.0)
+    swapped = shipped_service.ask("通州呢", state=first.state, now=1_000_060.0)
+    assert swapped.tentative and swapped.quotes[0].passage.region == "江苏省南通市通州区"
+    assert swapped.text.startswith("通州的报告里没有直接回答这个问题")  # whose report comes closest, said first
+    assert shipped_service.ask("通州课后服务是什么模式").quotes[0].passage.region != "江苏省南通市通州区"

@@ -123,6 +123,8 @@ class AnswerComposer:
         extra = tuple(self._quote(query, h.passage, whole=True) for h in others[self.style.max_excerpts :])
         topic = quotable_topic(query)
         doubt = (TENTATIVE_ABOUT.format(topic=topic) if topic and lead_run.disagrees else TENTATIVE) if tentative else ""
+        if doubt and prefer and best.region in prefer and query.scope.written:
+            doubt = f"{query.scope.written[-1]}的{doubt}"  # whose report comes closest: the place the parent named
         head = "".join(x for x in (note, doubt) if x)
         message = to_script(head, script) if head else ""
         notice = to_script(NOTICE.format(region=best.region), script)

@@ -31,6 +31,8 @@ from bot.text import normalize
 # the best passage elsewhere to count as covering the question: a fee question whose
 # only local match is about training centres' prepaid fees is not covered locally.
 LOCAL_SHARE = 0.6
+# ... and after a swap of place ("那通州呢"), this share for a tentative answer from it.
+SWAPPED_SHARE = 0.4
 # A question word found in at most this many report passages is specific (双减假, 排名,
 # 耗材): when a passage elsewhere holds more of the question than the place's best one and
 # the place's report lacks such a word, the place is not covered.
@@ -68,8 +70,14 @@ class Decider:
         self.region_boost = region_boost
         self.region_texts = region_texts or {}  # region → its reports' search text, for specific words
 
-    def answer(self, query: Query, reports: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], top_k: int) -> Answer:
-        """Confident, tentative or refused; led by the place's own reports when they cover it."""
+    def answer(
+        self, query: Query, reports: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], top_k: int, swapped: bool = False
+    ) -> Answer:
+        """Confident, tentative or refused; led by the place's own reports when they cover it.
+
+        `swapped`: the question is the last one asked again about another place ("那通州呢"):
+        the parent has had the other districts' answer, so the place's closest passage is
+        quoted tentatively even when another district's would answer better."""
         confidence = self.calibration.probability(values)
         scope = query.scope
         if not scope.named or not scope.regions:
@@ -84,7 +92,7 @@ class Decider:
         # how well the other districts answer, judged on their passages alone (the place's
         # boost no longer puts its own passage first)
         others_p = self._probability(query, others, dense, values, lambda region: region not in scope.regions) if others else confidence
-        if local and self._may_cover(query, local, reports, local_p, others_p):
+        if local and self._may_cover(query, local, reports, local_p, others_p, swapped):
             # the place's report is the closest there is, if not a sure answer: quote it, tentatively
             return self._outcome(query, ordered, local_p, top_k, note=self._covered_note(query), prefer=scope.regions, tentative=True)
         return self._outcome(query, others or list(reports), others_p, top_k, note=self._uncovered_note(query), label=True)
@@ -143,11 +151,15 @@ class Decider:
         # also holds more of the question
         return max(h.coverage or 0.0 for h in others) <= max(h.coverage or 0.0 for h in local)
 
-    def _may_cover(self, query: Query, local: Sequence[Hit], reports: Sequence[Hit], local_p: float, others_p: float) -> bool:
-        """Is the place's report, if not a sure answer, the closest there is?"""
+    def _may_cover(
+        self, query: Query, local: Sequence[Hit], reports: Sequence[Hit], local_p: float, others_p: float, swapped: bool = False
+    ) -> bool:
+        """Is the place's report, if not a sure answer, the closest there is? (After a
+        swap of place, the closest the place's report comes, unless far off.)"""
+        share = SWAPPED_SHARE if swapped else LOCAL_SHARE
         return (
-            local_p >= self.thresholds.tentative and local_p >= others_p and self._holds_up(local, reports) and self._fits(query, local)
-            and not self._lacks_specific(query)
+            local_p >= self.thresholds.tentative and (swapped or local_p >= others_p) and self._holds_up(local, reports, share)
+            and self._fits(query, local) and not self._lacks_specific(query)
         )
 
     def _lacks_specific(self, query: Query) -> bool:
@@ -172,11 +184,11 @@ class Decider:
         """The regions' passages, one search text each (`region_texts` joins them by lines)."""
         return [p for r in regions for p in self.region_texts.get(r, "").split("\n")]
 
-    def _holds_up(self, local: Sequence[Hit], reports: Sequence[Hit]) -> bool:
+    def _holds_up(self, local: Sequence[Hit], reports: Sequence[Hit], share: float = LOCAL_SHARE) -> bool:
         """Is the place's best passage (without its boost) close to the best one elsewhere?"""
         mine = {h.passage.id for h in local}
         elsewhere = max((h.score for h in reports if h.passage.id not in mine), default=0.0)
-        return max(h.score for h in local) / self.region_boost >= LOCAL_SHARE * elsewhere
+        return max(h.score for h in local) / self.region_boost >= share * elsewhere
 
     def _fits(self, query: Query, hits: Sequence[Hit]) -> bool:
         """Does one of the lead candidates fit the question: its intent (a rule, not a
