@@ -200,3 +200,10 @@ def test_a_swap_of_place_quotes_the_new_places_closest_passage_tentatively(shipp
     assert swapped.tentative and swapped.quotes[0].passage.region == "江苏省南通市通州区"
     assert swapped.text.startswith("通州的报告里没有直接回答这个问题")  # whose report comes closest, said first
     assert shipped_service.ask("通州课后服务是什么模式").quotes[0].passage.region != "江苏省南通市通州区"
+
+
+def test_a_price_no_report_states_is_answered_tentatively(shipped_service: Service) -> None:
+    # the reports rule on prepaid training fees, never on what a lesson may cost
+    training = shipped_service.ask("校外培训班一节课最多能收多少钱")
+    assert training.tentative and not training.abstained
+    assert not shipped_service.ask("课后服务一个月多少钱").tentative  # 不高于2元/课时 is a price

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bot.answering.compose import AnswerComposer, quotable_topic
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
-from bot.answering.intent import FORM_WORDS, Intent, is_channel
+from bot.answering.intent import FORM_WORDS, Intent, asks_price, is_channel
 from bot.answering.places import SUFFIX as _SUFFIX
 from bot.answering.query import Query
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
@@ -129,7 +129,9 @@ class Decider:
         # no candidate sentence holds a word of the question: a tentative answer would be beside the point
         if query.intent is not Intent.REMEDY and not lead.worded:
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
-        tentative = tentative or p < t.answer or not lead.fits
+        # a price asked for that no lead sentence states (a rule on prepaid fees is not a price)
+        unpriced = query.intent is Intent.FIGURE and asks_price(query.text) and not lead.gives
+        tentative = tentative or p < t.answer or not lead.fits or unpriced
         if query.intent is Intent.REMEDY:
             channel = self.composer.leads.channel(query, self.channels, prefer=prefer or query.scope.regions)
             return self.composer.remedy(query, hits, p, channel, top_k, note=note, tentative=tentative)

@@ -80,6 +80,15 @@ TIME_EXPR = re.compile(
 FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让)$")
 
 
+# A price asked for ("多少钱", "价格", "一节课收多少"): only an amount answers it.
+_PRICE = re.compile(r"多少钱|好多钱|几[元块]钱?|价格|价钱|[收交付]多少|[收交]好多|贵不贵")
+
+
+def asks_price(text: str) -> bool:
+    """Does the message ask for a price (not only whether one pays)?"""
+    return bool(_PRICE.search(text))
+
+
 def is_remedy(text: str) -> bool:
     """Does the message ask what to do or whom to tell (anywhere in it)?"""
     return bool(_REMEDY.search(text))
