@@ -187,10 +187,16 @@ class Decider:
         return [p for r in regions for p in self.region_texts.get(r, "").split("\n")]
 
     def _holds_up(self, local: Sequence[Hit], reports: Sequence[Hit], share: float = LOCAL_SHARE) -> bool:
-        """Is the place's best passage (without its boost) close to the best one elsewhere?"""
+        """Is the place's best passage (without its boost) close to the best one elsewhere,
+        or, not far behind, does it hold as much of the question as that one does?"""
         mine = {h.passage.id for h in local}
-        elsewhere = max((h.score for h in reports if h.passage.id not in mine), default=0.0)
-        return max(h.score for h in local) / self.region_boost >= share * elsewhere
+        others = [h for h in reports if h.passage.id not in mine]
+        if not others:
+            return True
+        rival = max(others, key=lambda h: h.score)
+        ratio = max(h.score for h in local) / self.region_boost / rival.score if rival.score > 0 else 1.0
+        held = max(h.coverage or 0.0 for h in local) >= (rival.coverage or 0.0)
+        return ratio >= share or (held and ratio >= min(share, SWAPPED_SHARE))
 
     def _fits(self, query: Query, hits: Sequence[Hit]) -> bool:
         """Does one of the lead candidates fit the question: its intent (a rule, not a

@@ -138,3 +138,10 @@ def test_a_long_question_asked_again_of_another_district_keeps_its_story_apart(s
     answer = converse(shipped_service, story, "那云阳呢?")
     assert answer.asked_region == "重庆市云阳县" and not answer.scope_note
     assert answer.quotes[0].passage.region == "重庆市云阳县" and "作业" in lead(answer)
+
+
+def test_a_districts_passage_holding_the_whole_question_answers_though_another_scores_higher(shipped_service: Service) -> None:
+    # 泸州's 379所学校 passage holds every word asked; a fee rule elsewhere only outscores it
+    answer = shipped_service.ask("瀘州 學校放學後的託管 多少學校有 參加的娃多不多")
+    assert not answer.scope_note and answer.quotes[0].passage.region == "四川省泸州市"
+    assert "379所學校" in answer.text
