@@ -57,3 +57,10 @@ def test_the_judge_fails_what_it_should() -> None:
     confident = Answer("q", False, "simplified", text="答", confidence=0.9)
     assert judge(Dialog("x", "not_in_reports", ("中考考什么",)), confident)
     assert judge(Dialog("x", "remedy", ("怎么办",)), Answer("q", False, "simplified", text="第一句\n第二句\n举报电话")) == "not led by a channel"
+
+
+def test_the_judge_knows_a_place_written_without_its_province_or_city() -> None:
+    tongzhou = Answer("q", False, "simplified", text="…", scope_note="目前没有南京市鼓楼区的报告。")
+    assert judge(Dialog("x", "unknown_region", ("江苏南京鼓楼区查得严不严",), region="江苏南京鼓楼区"), tongzhou) == ""
+    beijing = Answer("q", False, "simplified", text="…", scope_note="通州区的报告没有提到这个问题。")
+    assert judge(Dialog("x", "unknown_region", ("北京通州补课",), region="北京通州"), beijing)  # a bare 通州 is not 北京通州

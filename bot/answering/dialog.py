@@ -47,6 +47,8 @@ _EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…]+|[\s,.!?;:、。，�
 _PLACE_LEFT = re.compile(r"^[\s,.!?;:、。，！？；：~…]+")
 # Words naming an aspect of a subject (its rate, amount, standard, rule, time).
 _ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少|几|内容|模式|形式|方式|安排|效果|做法|措施")
+# "哪个来审核", "谁管": who or where, asked alone of the last subject.
+_WHO = re.compile(r"谁|哪个|哪些|哪里|哪儿")
 # "老师呢", "家长呢": the same subject, asked about other people.
 _PEOPLE = re.compile(r"^(?:老师|教师|家长|学生|校长|班主任|志愿者)们?$")
 # Short messages are the ones that lean on what came before.
@@ -101,7 +103,8 @@ class FollowUps:
             # (a message of several clauses keeps its stops, so its story still reads apart)
             return Completion(_join(where, _clauses(topic_core(topic, keep_stops=True)) or rest), "aspect", where)
         first = topic_core(_first_clause(topic))
-        if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2 or (_is_aspect(first) and len(first) <= SHORT // 2 + 2) or _PEOPLE.match(rest):
+        short = len(rest) <= SHORT // 2 + 2
+        if (_is_aspect(rest) or _WHO.search(rest)) and short or (_is_aspect(first) and len(first) <= SHORT // 2 + 2) or _PEOPLE.match(rest):
             # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped; with no subject to keep
             # ("老师交流轮岗多不多" → "新老师招了好多"), the last question is background only
             context = "" if state.subject else state.topic
@@ -129,7 +132,7 @@ class FollowUps:
             return True
         if SUBJECTS.search(rest):
             return not placed and len(rest) <= SHORT and intent_of(rest) is Intent.COUNT
-        if _is_aspect(rest) and len(rest) <= SHORT // 2 + 2:
+        if (_is_aspect(rest) or _WHO.search(rest)) and len(rest) <= SHORT // 2 + 2:
             return True
         return bool(_GENERIC.search(rest)) and len(rest) <= 2 * SHORT and asks(topic)
 

@@ -16,6 +16,7 @@ carried along; the last answer is judged by its kind:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,19 @@ def converse(answerer, turns: Sequence[str], k: int = 3, start: float = 1_000_00
     return answers
 
 
+def _loose(place: str) -> str:
+    """A place name without its level words: 南通通州 and 江苏省南通市通州区 compare."""
+    return re.sub(r"[省市区县]", "", normalize(place))
+
+
+def _names(region: str, text: str) -> bool:
+    """Does `text` name the place `region` (as written, or without its province or city:
+    "江苏南京鼓楼区" is named by "南京鼓楼区")?"""
+    region, text = _loose(region), _loose(text)
+    shortest = min(4, len(region))  # 南京鼓楼 of 江苏南京鼓楼, never a bare 通州 of 北京通州
+    return bool(region) and any(region[i:] in text for i in range(len(region) - shortest + 1))
+
+
 def judge(dialog: Dialog, answer: Answer) -> str:
     """"" when the last answer passes, else why not."""
     region = normalize(dialog.region)
@@ -109,18 +123,18 @@ def judge(dialog: Dialog, answer: Answer) -> str:
     if dialog.kind == "local":
         if answer.abstained or answer.tentative:
             return "not answered confidently"
-        if region and region not in normalize(lead):
+        if region and not _names(region, lead):
             return f"led from {lead or 'no report'}"
         return "" if has_key else "answer lacks a key"
     if dialog.kind in ("elsewhere", "unknown_region"):
-        if not note or (region and region not in note) or "没有" not in note:
+        if not note or (region and not _names(region, note)) or "没有" not in note:
             return "first sentence does not say the place is not covered"
         return ""
     if dialog.kind == "followup":
         if not has_key:
             return "abstained" if answer.abstained else "answer lacks a key"
         asked = normalize(answer.asked_region or "")
-        return "" if not region or region in asked or region in normalize(lead) else f"about {answer.asked_region or 'no place'}"
+        return "" if not region or _names(region, asked) or _names(region, lead) else f"about {answer.asked_region or 'no place'}"
     if dialog.kind == "remedy":  # a refusal that leads with the hotlines still leads with a channel
         head = "\n".join([normalize(x) for x in answer.text.splitlines() if x.strip()][:2])
         return "" if CHANNEL.search(head) or "12345" in head else "not led by a channel"

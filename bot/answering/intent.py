@@ -47,6 +47,7 @@ _MEASURE = "个家所节次门项种份块名位件条本张场期批届支处�
 _COUNT = re.compile(
     rf"多少|几[{_MEASURE}]|几成|比例|占比|[^效]率|多不多|高不高|满不满意|满意|好多(?:[{_MEASURE}]|嘛|哦|啊|呀|$)"
 )
+_OPINION = re.compile(r"(?:咋个|咋|怎么|如何)(?:说|看|评价)|反响|满不满意")
 _PERMISSION = re.compile(r"能不能|可不可以|可以.{0,12}吗|能.{0,12}吗|允许|准不准|是否|会不会|要不要|必须|非得|得.{0,6}吗|算不算|违规|合法|违法")
 _HOW = re.compile(r"怎么|怎样|如何|咋|什么办法|哪些措施|什么措施|什么要求|有什么规定|什么规定")
 
@@ -102,7 +103,7 @@ def intent_of(text: str) -> Intent:
         return Intent.TIME
     if _FIGURE.search(text):
         return Intent.FIGURE
-    if _COUNT.search(text):
+    if _COUNT.search(text) or _OPINION.search(text):  # what people think is answered by a satisfaction rate
         return Intent.COUNT
     if _PERMISSION.search(text):
         return Intent.PERMISSION

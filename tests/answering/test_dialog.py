@@ -146,3 +146,9 @@ def test_a_new_subject_of_several_clauses_keeps_its_stops(followups: FollowUps) 
     state = after(followups, "涪陵区违规的培训机构查了好多")
     completion = followups.complete("广告呢?街上到处贴起补习班的牌子", state, NOW + 60)
     assert completion.borrowed == "aspect" and completion.text == "涪陵区广告呢?街上到处贴起补习班的牌子"
+
+
+def test_who_or_which_asked_alone_is_an_aspect_of_the_last_subject(followups: FollowUps) -> None:
+    state = after(followups, "通州的作业是咋个管的,有没有人控制总量")
+    completion = followups.complete("哪个来审核", state, NOW + 60)
+    assert completion.borrowed == "aspect" and completion.text == "通州作业哪个来审核"

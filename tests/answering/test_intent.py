@@ -24,6 +24,7 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("有好多个社团", Intent.COUNT),
         ("在职老师收钱补课管不管", Intent.FACT),  # 收钱补课 is paid tutoring, not a price asked
         ("托管要收钱不", Intent.FIGURE),
+        ("作业家长咋个说的", Intent.COUNT),  # what people think: a satisfaction rate answers
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:

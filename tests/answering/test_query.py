@@ -92,3 +92,8 @@ def test_non_string_question_is_rejected(analyzer: QueryAnalyzer) -> None:
 @pytest.mark.parametrize(("raw", "core"), [("好的,那收费呢", "那收费呢"), ("嗯嗯 那涪陵呢", "那涪陵呢"), ("谢谢老师,那收费呢", "那收费呢")])
 def test_an_acknowledgement_before_the_next_question_is_stripped(raw: str, core: str) -> None:
     assert strip_filler(raw) == core
+
+
+@pytest.mark.parametrize("question", ["老师乱布置有没得人查", "作业有没有人来查的"])
+def test_someone_checking_reaches_the_reports_inspections(analyzer: QueryAnalyzer, question: str) -> None:
+    assert "督查" in analyzer.analyze(question).expansions
