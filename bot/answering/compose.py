@@ -98,9 +98,13 @@ class AnswerComposer:
         return self._answer(query, False, message=message, hits=hits, hotlines=hotlines, confidence=confidence, faq=faq, notice=notice, text=text)
 
     def compose(
-        self, query: Query, hits: Sequence[Hit], confidence: float, top_k: int = 3, *, note: str = "", tentative: bool = False, prefer: Sequence[str] = ()
+        self, query: Query, hits: Sequence[Hit], confidence: float, top_k: int = 3, *, note: str = "", tentative: bool = False, prefer: Sequence[str] = (),
+        doubt: bool = True,
     ) -> Answer:
         """Lead with the sentence(s) that answer, then supporting excerpts.
+
+        `doubt`: a tentative answer says so first, unless its note already does
+        ("泸州市的报告没有提到…以下是某区(匿名)的做法,仅供参考:").
 
         `hits` may run longer than `top_k`: the extra ones become "more" excerpts. `note`
         (about the place asked about) comes first; a tentative answer says it may not
@@ -110,7 +114,7 @@ class AnswerComposer:
         best = hits[pick].passage
         # the cases come from the lead's district when the parent named one: never another's rule unlabelled
         pool = [hits[pick], *(h for n, h in enumerate(hits) if n != pick and (not prefer or h.passage.region in prefer))]
-        cases = [] if tentative else fee_cases(query, pool, self.leads)
+        cases = [] if tentative and doubt else fee_cases(query, pool, self.leads)  # another district's cases, labelled, still help
         if cases:
             leading = [Quote(_display(text, passage, script), passage, _citation(passage, script), to_script(kind, script)) for kind, passage, text in cases]
             best = cases[0][1]
@@ -122,7 +126,7 @@ class AnswerComposer:
         shown = [self._quote(query, h.passage) for h in others[: self.style.max_excerpts]]
         extra = tuple(self._quote(query, h.passage, whole=True) for h in others[self.style.max_excerpts :])
         topic = quotable_topic(query)
-        doubt = (TENTATIVE_ABOUT.format(topic=topic) if topic and lead_run.disagrees else TENTATIVE) if tentative else ""
+        doubt = (TENTATIVE_ABOUT.format(topic=topic) if topic and lead_run.disagrees else TENTATIVE) if tentative and doubt else ""
         if doubt and prefer and best.region in prefer and query.scope.written:
             doubt = f"{query.scope.written[-1]}的{doubt}"  # whose report comes closest: the place the parent named
         head = "".join(x for x in (note, doubt) if x)

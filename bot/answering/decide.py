@@ -95,7 +95,8 @@ class Decider:
         if local and self._may_cover(query, local, reports, local_p, others_p, swapped):
             # the place's report is the closest there is, if not a sure answer: quote it, tentatively
             return self._outcome(query, ordered, local_p, top_k, note=self._covered_note(query), prefer=scope.regions, tentative=True)
-        return self._outcome(query, others or list(reports), others_p, top_k, note=self._uncovered_note(query), label=True)
+        # another district's passage, however close, does not answer for the place the parent named
+        return self._outcome(query, others or list(reports), others_p, top_k, note=self._uncovered_note(query), label=True, tentative=True)
 
     def _probability(self, query: Query, hits: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], keep) -> float:
         """The calibrated probability computed over the passages of some regions only."""
@@ -138,7 +139,7 @@ class Decider:
         if label:
             pick, _ = self.composer.leads.pick(query, hits, prefer)
             note += ELSEWHERE.format(region=hits[pick].passage.region)
-        return self.composer.compose(query, hits, p, top_k, note=note, tentative=tentative, prefer=prefer)
+        return self.composer.compose(query, hits, p, top_k, note=note, tentative=tentative, prefer=prefer, doubt=not label)
 
     def _covers(self, query: Query, local: Sequence[Hit], reports: Sequence[Hit], local_p: float) -> bool:
         """Do the place's own reports answer? (For "what do I do": do they name a channel?)"""
