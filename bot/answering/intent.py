@@ -65,7 +65,7 @@ _SPENDING = re.compile(r"投入|经费|预算|资金")
 # prepaid fees are kept (not a bare mention of 收费, as in "招生收费等行为").
 _FEE_RULE = re.compile(
     r"(?:\d+(?:\.\d+)?|[*＊]+)\s*元\s*/|收取|收费标准|按[^,。;]{0,12}收费|不得[^,。;]{0,8}收费|乱收费|减免|免费|无偿|由家长承担|缴纳|补贴|补助"
-    r"|预收费|退费|资金监管"
+    r"|预收费|退费|资金监管|资金[^。;]{0,24}监管"
 )
 # What answers "when / until when / how long": a clock time, a duration, a time relative
 # to something (不早于家长下班时间), a start, the days concerned (not "每日常规").

@@ -51,3 +51,8 @@ def test_a_rule_leads_a_fee_question_and_a_time_needs_a_time() -> None:
 def test_a_channel_is_a_way_to_report_not_any_mention_of_reports() -> None:
     assert is_channel("设立举报电话,公开举报信箱,鼓励群众监督校外培训行为。")
     assert not is_channel("我们已经多次接到培训机构退费及教师欠薪问题的举报。")
+
+
+def test_supervision_of_the_money_answers_who_watches_the_fees() -> None:
+    assert lead_fit(Intent.FIGURE, "依托综合平台,对校外培训机构资金、人员、材料、场所、课程进行全流程、全方位监管")
+    assert not lead_fit(Intent.FIGURE, "对校外培训机构人员、场所进行全流程监管")
