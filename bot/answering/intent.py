@@ -90,9 +90,13 @@ def asks_price(text: str) -> bool:
     return bool(_PRICE.search(text))
 
 
+# A clause telling a worry ("怕退不了", "担心卷钱跑路") says what might happen, not what to do now.
+_WORRY = re.compile(r"(?:^|(?<=[,，。.!！?？;；\s]))(?:就怕|生怕|怕|担心|万一)[^,，。.!！?？;；\s]*")
+
+
 def is_remedy(text: str) -> bool:
-    """Does the message ask what to do or whom to tell (anywhere in it)?"""
-    return bool(_REMEDY.search(text))
+    """Does the message ask what to do or whom to tell (anywhere in it but a worry)?"""
+    return bool(_REMEDY.search(_WORRY.sub("", text)))
 
 
 def intent_of(text: str) -> Intent:

@@ -24,6 +24,8 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("有好多个社团", Intent.COUNT),
         ("在职老师收钱补课管不管", Intent.FACT),  # 收钱补课 is paid tutoring, not a price asked
         ("托管要收钱不", Intent.FIGURE),
+        ("培训班交的钱有没有人管啊,怕退不了", Intent.FACT),  # a worry told, not "what do I do"
+        ("机构跑路了钱退不了怎么办", Intent.REMEDY),
         ("作业家长咋个说的", Intent.COUNT),  # what people think: a satisfaction rate answers
     ],
 )
