@@ -97,3 +97,7 @@ def test_an_acknowledgement_before_the_next_question_is_stripped(raw: str, core:
 @pytest.mark.parametrize("question", ["老师乱布置有没得人查", "作业有没有人来查的"])
 def test_someone_checking_reaches_the_reports_inspections(analyzer: QueryAnalyzer, question: str) -> None:
     assert "督查" in analyzer.analyze(question).expansions
+
+
+def test_every_school_reaches_full_coverage(analyzer: QueryAnalyzer) -> None:
+    assert "全覆盖" in analyzer.analyze("课后服务是不是所有小学初中都有").expansions
