@@ -189,10 +189,13 @@ def delete_expansion(path: Path, phrase: str) -> None:
 
 def _insert_after(table: Any, after: str | None, key: str, value: Any) -> None:
     """Put `key` right after the entry `after` (not after the comments that close the table,
-    which belong to the next one). tomlkit has no public call for this: fall back to appending."""
+    which belong to the next one). tomlkit has no public call for this (its private
+    `_insert_after` is gone since 0.15.3; `_insert_at` remains): fall back to appending."""
     try:
         if after is None:
-            raise AttributeError
-        table.value._insert_after(after, key, value)
-    except AttributeError:
+            raise LookupError
+        body = table.value.body
+        at = next(n for n, (k, _) in enumerate(body) if k is not None and k.key == after)
+        table.value._insert_at(at + 1, key, value)
+    except (AttributeError, LookupError, StopIteration):
         table[key] = value
