@@ -182,17 +182,30 @@ class Tokenizer:
         """Meaningful whole words of normalised text: jieba's precise mode without stopwords
         or bare numbers (a parent's 11点 or 200块 is their case, not a word to look up)."""
         cut = self.cut(text)
-        # the tail of an A-not-A question cut apart ("管得严/不严", "多/不多"): not a word
-        kept = [w for n, w in enumerate(cut) if not (n and len(w) == 2 and w[0] in "不没" and cut[n - 1].endswith(w[1]))]
+        kept: list[str] = []
+        for n, w in enumerate(cut):
+            before, after = (cut[n - 1] if n else ""), (cut[n + 1] if n + 1 < len(cut) else "")
+            if before and len(w) == 2 and w[0] in "不没" and before.endswith(w[1]):
+                continue  # the tail of an A-not-A question cut apart ("管得严/不严", "多/不多")
+            if w in "不没" and len(before) == 2 and after.startswith(before[1]) and kept and kept[-1] == before and self._unknown(before):
+                kept[-1] = before[0]  # "钱安/不/安全": the A went to the word before (钱)
+                continue
+            if len(w) > 1 and w[0] == "人" and before[-1:] in ("有", "得") and self._unknown(w) and self._unknown(w[:2]):
+                w = w[1:]  # "有没有/人查": who is asked about is not a word (查)
+            kept.append(w)
         words = (self._unparticled(w) for w in kept if w not in STOPWORDS)
         return [
             w.lower() for w in words if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w) and not _A_NOT_A.match(w)
         ]
 
+    def _unknown(self, word: str) -> bool:
+        """Is `word` a mis-cut jieba glued together (not in its dictionary or ours)?"""
+        return word not in self._domain and self.frequency(word) <= RARE_ENTRY
+
     def _unparticled(self, word: str) -> str:
         """The word without a sentence particle jieba glued to it ("特色课嘛" cut as 特色/课嘛,
         "看哈"): a word jieba does not know that ends in one is the word before it."""
-        if len(word) > 1 and _PARTICLE_END.search(word) and word not in self._domain and self.frequency(word) <= RARE_ENTRY:
+        if len(word) > 1 and _PARTICLE_END.search(word) and self._unknown(word):
             return word[:-1]
         return word
 

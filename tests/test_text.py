@@ -77,3 +77,14 @@ def test_the_tail_of_a_split_a_not_a_question_is_not_a_word() -> None:
     tokenizer = Tokenizer()
     assert tokenizer.content_words("泸州作业管得严不严哦") == ["泸州", "作业", "管得严"]
     assert "多份" not in tokenizer.content_words("发了好多份")  # a count asked for, not a word
+
+
+def test_an_a_not_a_question_whose_a_jieba_glued_to_the_word_before_is_taken_apart() -> None:
+    tokenizer = Tokenizer()
+    assert tokenizer.content_words("交的钱安不安全") == ["交", "钱", "安全"]  # jieba: 钱安 / 不 / 安全
+
+
+def test_someone_asked_about_is_not_glued_to_what_they_do() -> None:
+    tokenizer = Tokenizer()
+    assert tokenizer.content_words("到底有没有人管") == ["管"]  # jieba: 有没有 / 人管
+    assert tokenizer.content_words("有人员配备吗") == ["人员配备"]  # a word starting with 人 stays whole

@@ -57,10 +57,15 @@ def asking_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _CLAUSE.finditer(text) if m.group(0).strip() and asks(m.group(0))]
 
 
-def split(text: str) -> Focus:
-    """What the message asks and what it tells around the question."""
+def split(text: str, ends_asking: bool = False) -> Focus:
+    """What the message asks and what it tells around the question.
+
+    `ends_asking`: the message ended with a question mark that `text` no longer holds
+    (stripped with the filler), so its last clause asks ("…让娃儿课堂上就学懂?")."""
     parts = clauses(text)
     asking = [asks(c) for c in parts]
+    if ends_asking and asking:
+        asking[-1] = True
     if len(parts) < 2 or all(asking) or not any(asking):
         return Focus(text)
     question = "".join(c for c, a in zip(parts, asking) if a)

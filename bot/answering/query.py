@@ -31,6 +31,7 @@ _FILLER = re.compile(
 _ACK = re.compile(r"^(?:嗯+|哦+|噢+|喔+|好的|好滴|好嘞|好吧|行吧|明白了?|知道了|晓得了|懂了|了解了?|清楚了|收到|ok|谢谢(?:老师|您|你)?|多谢|感谢)(?:[,:!。~\s]+|$)")
 _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有|呢|吧|啊)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
+_ENDS_ASKING = re.compile(r"[?？]\W*$")
 _PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
 
 # A message of this many words is long: its everyday words (less rare in general Chinese
@@ -116,7 +117,8 @@ class QueryAnalyzer:
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
         core = tuple(self.tokenizer.tokens(topic))
         words = self._words(topic)
-        story, asked = self._light_words(topic, words, context)
+        ends_asking = bool(_ENDS_ASKING.search(normalize(question)))
+        story, asked = self._light_words(topic, words, context, ends_asking)
         alternatives = {
             w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
             for w in words
@@ -147,30 +149,33 @@ class QueryAnalyzer:
     def _words(self, text: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(w for w in self.tokenizer.content_words(text) if len(w) > 1 or not w.isascii()))
 
-    def _light_words(self, topic: str, words: tuple[str, ...], context: str) -> tuple[frozenset[str], str]:
+    def _light_words(self, topic: str, words: tuple[str, ...], context: str, ends_asking: bool = False) -> tuple[frozenset[str], str]:
         """The words that only add when found, and the text that asks.
 
         The story's words, a follow-up's borrowed ones, a long message's everyday words
         (看, 到, 地方) and words asking for a kind of answer (规定, 措施). When that leaves
         nothing to ask about, the borrowed words are the question ("通州有没有类似的?我妹妹
-        家在那边"); when even they are not, every word counts."""
-        story, asked = self._story(topic, words)
+        家在那边"), then the question clause's everyday words ("是不是每个学校都有"); when
+        even they are not, every word counts."""
+        story, asked = self._story(topic, words, ends_asking)
         borrowed: set[str] = set()
         if context:
             own = set(self._words(topic.replace(normalize(context), " ")))
             borrowed = {w for w in self._words(normalize(context)) if w not in own}
-        light = set(story) | {w for w in words if FORM_WORDS.match(w)}
+        told = set(story) | {w for w in words if FORM_WORDS.match(w)}
+        light = set(told)
         if len(words) >= LONG_MESSAGE:
             light |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY}
-        for candidate in (light | borrowed, light - borrowed):
+        # when the everyday words were all the question clause had (学校, 参加), they are what it asks
+        for candidate in (light | borrowed, light - borrowed, told - borrowed):
             if not candidate >= set(words):
                 return frozenset(candidate & set(words)), asked
         return frozenset(), asked
 
-    def _story(self, topic: str, words: tuple[str, ...]) -> tuple[frozenset[str], str]:
+    def _story(self, topic: str, words: tuple[str, ...], ends_asking: bool = False) -> tuple[frozenset[str], str]:
         """The words told only around the question, and the text that asks (the whole
         topic when its question clauses say too little on their own)."""
-        focus = split(topic)
+        focus = split(topic, ends_asking)
         if not focus.has_story:
             return frozenset(), topic
         asked = set(self._words(focus.question))

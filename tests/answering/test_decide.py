@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.answering.intent import CHANNEL
 from bot.records import Answer
 from bot.service import Service
@@ -147,3 +149,16 @@ def test_a_districts_passage_holding_the_whole_question_answers_though_another_s
     answer = shipped_service.ask("瀘州 學校放學後的託管 多少學校有 參加的娃多不多")
     assert not answer.scope_note and answer.quotes[0].passage.region == "四川省泸州市"
     assert "379所學校" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "region", "key"),
+    [
+        ("南通通州的作业会公示给家长看吗", "江苏省南通市通州区", "三单公开制度"),  # 公示, said 公开 in the report
+        ("泸州学校上课搞了啥子改革", "四川省泸州市", "课堂教学改革"),  # 上课, said 课堂
+    ],
+)
+def test_a_districts_answer_worded_otherwise_is_given_confidently(shipped_service: Service, question: str, region: str, key: str) -> None:
+    answer = shipped_service.ask(question)
+    assert not answer.tentative and not answer.scope_note and answer.quotes[0].passage.region == region
+    assert key in lead(answer)

@@ -88,3 +88,20 @@ def test_words_asking_for_a_kind_of_answer_only_add_when_found(analyzer: QueryAn
 def test_permission_words_only_add_when_found(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("学校准不准娃儿带手机进教室?我想给他买个电话手表方便联系")
     assert "手机" not in query.story and {w for w in query.words if w in ("准", "不准")} <= query.story
+
+
+def test_the_last_clause_asks_when_the_message_ended_with_a_question_mark() -> None:
+    text = "作业少了我怕娃儿学不到。学校有没有改,让娃儿课堂上就学会"  # the ? went with the filler
+    assert split(text).question == "学校有没有改,"
+    assert split(text, ends_asking=True).question == "学校有没有改,让娃儿课堂上就学会"
+
+
+def test_a_long_message_ending_in_a_question_mark_asks_with_its_last_clause(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("双减以后作业少了,我怕娃儿在学校学不到东西。现在学校有没有改进,让娃儿在课堂上就学会?")
+    assert "课堂" in query.words and "课堂" not in query.story
+
+
+def test_everyday_words_are_what_is_asked_when_the_question_clause_has_nothing_else(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("我们两口子上班都要到七点,接不到人。学校有晚托,是不是每个学校都有?有需要的都能参加不?")
+    assert {"学校", "参加"} <= set(query.words) and not {"学校", "参加"} & query.story
+    assert "上班" in query.story

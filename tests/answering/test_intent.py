@@ -27,6 +27,7 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("培训班交的钱有没有人管啊,怕退不了", Intent.FACT),  # a worry told, not "what do I do"
         ("机构跑路了钱退不了怎么办", Intent.REMEDY),
         ("作业家长咋个说的", Intent.COUNT),  # what people think: a satisfaction rate answers
+        ("学科补习班是不是全部关完了", Intent.COUNT),  # all of them? a figure (压减率100%) answers
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:
