@@ -83,6 +83,11 @@ class Aspects:
         return not (self.provider or self.stage or self.kind or self.when or self.teachers)
 
 
+def sets_stage(word: str) -> bool:
+    """Does the word only say which pupils are meant (幼儿园, 高中生, 初中)?"""
+    return any(pattern.search(word) for pattern in _STAGE.values())
+
+
 def _found(table: dict[str, re.Pattern[str]], text: str) -> frozenset[str]:
     return frozenset(name for name, pattern in table.items() if pattern.search(text))
 

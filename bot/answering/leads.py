@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.answering.aspects import Disagreement, disagreement, of_sentence
+from bot.answering.aspects import Disagreement, disagreement, of_sentence, sets_stage
 from bot.answering.coverage import TermStatistics, word_weight
 from bot.answering.focus import STORY_WEIGHT
 from bot.answering.intent import FORM_WORDS, TIME_EXPR, Intent, is_channel, lead_fit
@@ -48,6 +48,8 @@ LEAD_FALLBACK = 5
 SHORT_LEAD = 40
 MAX_UNIT = 260
 RUNNER_UP_DISCOUNT = 0.8
+# ... or when it holds this share of the lead's score: it goes on answering the question.
+SAME_TOPIC = 0.8
 # Added to a sentence holding what the question asks for: a figure, or a complaint channel.
 INTENT_BONUS = 2.0
 # A question word found only as one of its official terms (补课 as 校外培训) weighs this
@@ -94,10 +96,13 @@ class LeadPicker:
 
     @staticmethod
     def worded(query: Query, body: str) -> bool:
-        """Does the (normalised) sentence hold a word of what the question is about?"""
+        """Does the (normalised) sentence hold a word of what the question is about? (Not
+        only the pupils it is about: "新建公办幼儿园6所" does not answer 幼儿园 + 托管.)"""
         if not query.words:
             return True
-        return any(_holds(query, w, body) for w in query.words if not FORM_WORDS.match(w))
+        words = [w for w in query.words if not FORM_WORDS.match(w)]
+        topical = [w for w in words if not sets_stage(w)] or words
+        return any(_holds(query, w, body) for w in topical)
 
     def topic_score(self, query: Query, sentence: str, ignore: re.Pattern[str]) -> float:
         """IDF weight of the question's words in the sentence, leaving out the words that
@@ -129,6 +134,8 @@ class LeadPicker:
         while len(chosen) < limit and i + len(chosen) < len(sentences):
             j = i + len(chosen)
             completes = not gives and scores[j][1] and scopes[j] is None
+            # the next sentence answers as much as the lead does (查处 …, then 执法检查126次 …)
+            completes = completes or (fits[j] and scores[j][0] >= SAME_TOPIC * scores[i][0] > 0)
             if not (len("".join(chosen)) < SHORT_LEAD or completes) or len("".join(chosen)) + len(sentences[j]) > MAX_UNIT:
                 break
             chosen.append(sentences[j])

@@ -1,0 +1,48 @@
+"""Lead sentences: a whole answering unit, holding what the question is about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answering.coverage import TermStatistics
+from bot.answering.leads import LeadPicker
+from bot.answering.query import QueryAnalyzer
+from bot.corpus.terms import load_terms
+from bot.records import Passage
+from bot.text import Tokenizer, normalize
+
+CHECKS = (
+    "全面摸排校外培训机构实情,精准查处藏匿于居民楼、小区或举办者家中的非法校外培训机构。"
+    "公安、教育、市场监管等部门联合开展常态化执法检查126次,约谈培训机构31所,关停非法培训机构5所。"
+    "设立举报电话,公开举报信箱,鼓励群众监督校外培训行为。"
+)
+BUILDING = "主城区新建公办幼儿园6所,增加学位2100个。"
+
+
+def passage(pid: int, text: str, region: str = "某区") -> Passage:
+    return Passage(
+        id=pid, doc_id=f"{pid}.txt", title="报告", region=region, section="", text=text,
+        search_text=normalize(text), start=0, end=len(text), date="2022-08-22", script="simplified",  # type: ignore[arg-type]
+    )
+
+
+DOCS = [passage(1, CHECKS, "重庆市涪陵区"), passage(2, "参加托管服务的学生,按照不高于2元/课时生标准收取课后服务费。"), passage(3, BUILDING)]
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> QueryAnalyzer:
+    terms = load_terms(Path(__file__).resolve().parents[2] / "corpus" / "terms.toml")
+    return QueryAnalyzer(terms, Tokenizer(terms.dictionary), ["重庆市涪陵区", "某区"])
+
+
+def test_the_next_sentence_joins_when_it_answers_as_much(analyzer: QueryAnalyzer) -> None:
+    lead = LeadPicker(TermStatistics(DOCS)).best(analyzer.analyze("非法培训机构查得怎么样"), DOCS[0])
+    assert lead.text.startswith("全面摸排") and "执法检查126次" in lead.text and "举报信箱" not in lead.text
+
+
+def test_a_sentence_naming_only_the_pupils_does_not_hold_the_question(analyzer: QueryAnalyzer) -> None:
+    picker = LeadPicker(TermStatistics(DOCS))
+    assert not picker.best(analyzer.analyze("幼儿园放学后有托管吗"), DOCS[2]).worded  # 幼儿园, but not 托管
+    assert picker.best(analyzer.analyze("新建了几所幼儿园"), DOCS[2]).worded
