@@ -283,6 +283,7 @@ def write_build(
         "format_version": FORMAT_VERSION,
         "build_id": build_id,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_ns": time.time_ns(),  # orders two builds made within one second
         "embedder": embedder,
         "dim": int(vectors.shape[1]),
         "corpus_fingerprint": corpus_fingerprint,

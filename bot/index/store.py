@@ -300,6 +300,13 @@ class BuildInfo:
     def built_at(self) -> str:
         return str((self.manifest or {}).get("built_at", ""))
 
+    @property
+    def order(self) -> tuple[str, int, str]:
+        """When it was built, to the nanosecond where the manifest says (two builds can
+        share one second; the build id's random tail must not decide which came first)."""
+        built_ns = (self.manifest or {}).get("built_ns", 0)
+        return self.built_at, built_ns if isinstance(built_ns, int) else 0, self.build_id
+
 
 def list_builds(index_dir: Path) -> list[BuildInfo]:
     """Every finished build in `index_dir`, newest first (by the time in its manifest).
@@ -315,7 +322,7 @@ def list_builds(index_dir: Path) -> list[BuildInfo]:
         except IndexCorruptError as exc:
             manifest, problem = None, exc.reason
         found.append(BuildInfo(folder.name, folder, folder.name == current, manifest, problem))
-    found.sort(key=lambda b: (b.built_at, b.build_id), reverse=True)
+    found.sort(key=lambda b: b.order, reverse=True)
     return found
 
 
@@ -323,5 +330,5 @@ def previous_build(index_dir: Path) -> BuildInfo | None:
     """The newest readable build made before the current one: what a rollback goes back to."""
     builds = list_builds(index_dir)
     current = next((b for b in builds if b.current), None)
-    older = [b for b in builds if not b.current and b.manifest is not None and (current is None or (b.built_at, b.build_id) < (current.built_at, current.build_id))]
+    older = [b for b in builds if not b.current and b.manifest is not None and (current is None or b.order < current.order)]
     return older[0] if older else None

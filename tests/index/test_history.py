@@ -53,3 +53,21 @@ def test_rollback_waits_for_no_build(project: Path) -> None:
         roll_back(config.index.dir)
     shutil.rmtree(config.index.dir)
     assert list_builds(config.index.dir) == []
+
+
+def test_two_builds_within_one_second_keep_their_order(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import bot.index.build as build
+
+    ids = iter(["20261203-155841-ffffff", "20261203-155841-000000"])  # the second's random tail sorts first
+    monkeypatch.setattr(build, "new_build_id", lambda: next(ids))
+    config = load_config(project, env={})
+    first = build_index(config, embedder=HashEmbedder(), progress=False).build_id
+    second = build_index(config, embedder=HashEmbedder(), progress=False).build_id
+    for build_id in (first, second):  # made within the same second
+        path = config.index.dir / BUILDS / build_id / MANIFEST
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**manifest, "built_at": "2026-12-03T15:58:41+00:00"}), encoding="utf-8")
+    assert [b.build_id for b in list_builds(config.index.dir)] == [second, first]
+    assert previous_build(config.index.dir).build_id == first
