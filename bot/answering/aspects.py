@@ -44,6 +44,7 @@ _STAGE = {
     HIGH: re.compile(r"高中|高一|高二|高三|高考|普高|中职|职高"),
     COMPULSORY: re.compile(r"义务教育|义务段|小学|初中|中小学|[一二三四五六七八九]年级|初[一二三]|小升初|中考"),
 }
+_PUPILS = re.compile(r"(?:中小学|小学|初中)生?|[一二三四五六七八九]年级|初[一二三]")
 _QUESTION_KIND = {
     SUBJECT: re.compile(r"语文|数学|英语|物理|化学|生物|历史|地理|政治|道法|奥数|作文|学科|文化课|补课|补习|功课|刷题|网课"),
     NON_SUBJECT: re.compile(
@@ -86,6 +87,12 @@ class Aspects:
 def sets_stage(word: str) -> bool:
     """Does the word only say which pupils are meant (幼儿园, 高中生, 初中)?"""
     return any(pattern.search(word) for pattern in _STAGE.values())
+
+
+def names_pupils(word: str) -> bool:
+    """Is the word one for the pupils the 双减 reports speak of anyway (小学, 初二, 中小学生),
+    not a topic of their own (中考, 小升初)?"""
+    return bool(_PUPILS.fullmatch(word))
 
 
 def _found(table: dict[str, re.Pattern[str]], text: str) -> frozenset[str]:

@@ -174,9 +174,11 @@ class AnswerComposer:
         region = (quotes[-1].passage.region if quotes else "")
         notice = to_script(NOTICE.format(region=region), script) if region else ""
         parts.append(notice)
+        # the named district's own channel answers "where do I report" for sure, whatever the rule below
+        own_channel = channel is not None and channel[0].region in query.scope.regions
         return self._answer(
             query, False, message=message, quotes=tuple(quotes), hits=hits[:top_k], hotlines=hotlines, confidence=confidence,
-            notice=notice, text="\n\n".join(p for p in parts if p), tentative=tentative, note=note, remedy=True,
+            notice=notice, text="\n\n".join(p for p in parts if p), tentative=tentative and not own_channel, note=note, remedy=True,
         )
 
     def _answer(self, query: Query, abstained: bool, *, hits: Sequence[Hit] = (), note: str = "", **fields) -> Answer:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.answering.aspects import Aspects, of_question
+from bot.answering.aspects import Aspects, names_pupils, of_question
 from bot.answering.focus import MIN_QUESTION_WORDS, split
 from bot.answering.intent import FORM_WORDS, Intent, intent_of, is_remedy
 from bot.answering.places import Gazetteer
@@ -162,7 +162,8 @@ class QueryAnalyzer:
         if context:
             own = set(self._words(topic.replace(normalize(context), " ")))
             borrowed = {w for w in self._words(normalize(context)) if w not in own}
-        told = set(story) | {w for w in words if FORM_WORDS.match(w)}
+        # 小学, 初二: the reports' 义务教育 speaks for them (a 幼儿园 or 高中 question is a scope of its own)
+        told = set(story) | {w for w in words if FORM_WORDS.match(w) or names_pupils(w)}
         light = set(told)
         if len(words) >= LONG_MESSAGE:
             light |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY}

@@ -162,3 +162,9 @@ def test_a_districts_answer_worded_otherwise_is_given_confidently(shipped_servic
     answer = shipped_service.ask(question)
     assert not answer.tentative and not answer.scope_note and answer.quotes[0].passage.region == region
     assert key in lead(answer)
+
+
+def test_the_districts_own_channel_is_a_confident_answer_to_where_to_complain(shipped_service: Service) -> None:
+    answer = shipped_service.ask("泸州有补习班暑假偷偷给小学生上英语课,我想投诉,举报电话是多少?投诉了有人管不")
+    assert answer.remedy and not answer.tentative
+    assert answer.quotes[0].passage.region == "四川省泸州市" and "投诉举报电话" in answer.quotes[0].text

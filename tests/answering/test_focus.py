@@ -105,3 +105,9 @@ def test_everyday_words_are_what_is_asked_when_the_question_clause_has_nothing_e
     query = analyzer.analyze("我们两口子上班都要到七点,接不到人。学校有晚托,是不是每个学校都有?有需要的都能参加不?")
     assert {"学校", "参加"} <= set(query.words) and not {"学校", "参加"} & query.story
     assert "上班" in query.story
+
+
+def test_the_pupils_and_where_they_study_only_add_when_found(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("娃儿在南通通州读初中,学校布置作业有什么要求")
+    assert "读" not in query.words and "初中" in query.story and "作业" not in query.story
+    assert "中考" not in analyzer.analyze("双减以后中考体育考哪些项目").story  # a topic of its own

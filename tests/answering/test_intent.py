@@ -28,6 +28,7 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("机构跑路了钱退不了怎么办", Intent.REMEDY),
         ("作业家长咋个说的", Intent.COUNT),  # what people think: a satisfaction rate answers
         ("学科补习班是不是全部关完了", Intent.COUNT),  # all of them? a figure (压减率100%) answers
+        ("作业布置得好多哦", Intent.FACT),  # so much (a complaint), not "how many"
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:
