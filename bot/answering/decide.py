@@ -95,8 +95,10 @@ class Decider:
         if local and self._may_cover(query, local, reports, local_p, others_p, swapped):
             # the place's report is the closest there is, if not a sure answer: quote it, tentatively
             return self._outcome(query, ordered, local_p, top_k, note=self._covered_note(query), prefer=scope.regions, tentative=True)
+        if not others:  # only the place's passages came back: its closest one, tentatively (never "X没有提到…以下是X的做法")
+            return self._outcome(query, ordered, local_p, top_k, note=self._covered_note(query), prefer=scope.regions, tentative=True)
         # another district's passage, however close, does not answer for the place the parent named
-        return self._outcome(query, others or list(reports), others_p, top_k, note=self._uncovered_note(query), label=True, tentative=True)
+        return self._outcome(query, others, others_p, top_k, note=self._uncovered_note(query), label=True, tentative=True)
 
     def _probability(self, query: Query, hits: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], keep) -> float:
         """The calibrated probability computed over the passages of some regions only."""

@@ -1,7 +1,8 @@
 """What a question wants, and whether a report sentence gives it.
 
 A question asks for a channel ("what do I do": 怎么办, 找谁, 去哪投诉), a figure (how
-much money, what standard), a count (how many, what share), a time (when, how long), a permission (may they, must we), a way (how) or a
+much money, what standard), a count (how many, what share), a time (when, how long), how
+often (answered by 每月, 定期 …), a permission (may they, must we), a way (how) or a
 fact. A report sentence is a rule (不得, 不早于, 按…标准, 自愿, 减免 …), a channel
 (举报电话, 信箱, 投诉 …) or a statistic (a count, a share or money spent with no rule
 in it: "99.76%的学校…达标", "投入3.8亿元…").
@@ -23,6 +24,7 @@ class Intent(enum.Enum):
     FIGURE = "figure"  # how much money, what standard
     COUNT = "count"  # how many, what share (a statistic answers it)
     TIME = "time"  # when, until when, how long
+    OFTEN = "often"  # how often (多久一次, 一周几次)
     PERMISSION = "permission"  # may they, must we, is it allowed
     HOW = "how"  # how is it done
     FACT = "fact"  # anything else
@@ -30,7 +32,7 @@ class Intent(enum.Enum):
     @property
     def wants_rule(self) -> bool:
         """Questions a statistic does not answer."""
-        return self in (Intent.FIGURE, Intent.TIME, Intent.PERMISSION, Intent.HOW)
+        return self in (Intent.FIGURE, Intent.TIME, Intent.OFTEN, Intent.PERMISSION, Intent.HOW)
 
 
 _REMEDY = re.compile(
@@ -39,6 +41,9 @@ _REMEDY = re.compile(
     r"|退不[回了出]|不给退|不退钱|要不回|(?:怎么|如何|咋|能不能|能|可以)(?:把钱|把学费)?(?:要|追|讨|拿|退)回|我(?:该|能|可以)(?:做|怎么)"
 )
 # A bare 时间 is a topic (作业时间, 睡眠时间), not "when": only 什么时间, 时间是… ask for one.
+_OFTEN = re.compile(r"(?:多久|多长时间|几天|多少天|隔多久)[^,，。?？]{0,4}一次|一[周月年天]几次|每[周月年天]几次|每学期几次|多频繁|频率")
+# ... and a sentence saying how often: 每月, 定期 (not a count: 讲座85次)
+FREQUENCY = re.compile(r"每[日天周月年]|每学期|每学年|定期|常态化")
 _TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
 _FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱(?![补上办开教辅])|[收交付]多少|学费|托管费")
 # Measure words: 几 or 好多 before one asks "how many" (好多 in southwestern Mandarin:
@@ -78,7 +83,7 @@ TIME_EXPR = re.compile(
 # Question words that ask for a kind of answer (a time, an amount, a rule), not what it is
 # about: a sentence holding only these ("时间" for 多久) does not speak of the question,
 # and a report lacking them ("规定") does not lack the topic.
-FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让)$")
+FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让|一次|几次|频率)$")
 
 
 # A price asked for ("多少钱", "价格", "一节课收多少"): only an amount answers it.
@@ -103,6 +108,8 @@ def intent_of(text: str) -> Intent:
     """The question's intent (on the normalised Simplified text)."""
     if is_remedy(text):
         return Intent.REMEDY
+    if _OFTEN.search(text):
+        return Intent.OFTEN
     if _TIME.search(text):
         return Intent.TIME
     if _FIGURE.search(text):
@@ -138,6 +145,8 @@ def lead_fit(intent: Intent, sentence: str) -> bool:
         return bool(_FEE_RULE.search(sentence)) and not is_statistic(sentence)
     if intent is Intent.TIME:
         return bool(TIME_EXPR.search(sentence)) and not is_statistic(sentence)
+    if intent is Intent.OFTEN:
+        return bool(FREQUENCY.search(sentence))
     if intent.wants_rule:
         return not is_statistic(sentence)
     return True

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from bot.answering.aspects import Disagreement, disagreement, of_sentence, sets_stage
 from bot.answering.coverage import TermStatistics, word_weight
 from bot.answering.focus import STORY_WEIGHT
-from bot.answering.intent import FORM_WORDS, TIME_EXPR, Intent, is_channel, lead_fit
+from bot.answering.intent import FORM_WORDS, FREQUENCY, TIME_EXPR, Intent, is_channel, lead_fit
 from bot.answering.query import Query
 from bot.records import Hit, Passage
 from bot.text import normalize
@@ -185,6 +185,8 @@ def _gives(query: Query, body: str) -> bool:
     """Does the sentence hold what the question asks for: the figure, the time, the channel?"""
     if query.intent is Intent.TIME:
         return bool(TIME_EXPR.search(body))
+    if query.intent is Intent.OFTEN:
+        return bool(FREQUENCY.search(body))
     if query.wants_hotline and _HOTLINE.search(body):
         return True
     if _CASE_SPAN.search(query.text) and _SPAN.search(body):  # "一次交半年的钱" meets "不得…超过3个月"

@@ -168,3 +168,9 @@ def test_the_districts_own_channel_is_a_confident_answer_to_where_to_complain(sh
     answer = shipped_service.ask("泸州有补习班暑假偷偷给小学生上英语课,我想投诉,举报电话是多少?投诉了有人管不")
     assert answer.remedy and not answer.tentative
     assert answer.quotes[0].passage.region == "四川省泸州市" and "投诉举报电话" in answer.quotes[0].text
+
+
+@pytest.mark.parametrize("turns", [("涪陵的家长课堂多久开一次",), ("涪陵有没有给家长上的家庭教育课", "多久一次")])
+def test_how_often_is_answered_by_a_frequency(shipped_service: Service, turns: tuple[str, ...]) -> None:
+    answer = converse(shipped_service, *turns)
+    assert not answer.tentative and not answer.scope_note and "坚持每月面向家长开设" in lead(answer)

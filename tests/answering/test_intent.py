@@ -29,6 +29,8 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("作业家长咋个说的", Intent.COUNT),  # what people think: a satisfaction rate answers
         ("学科补习班是不是全部关完了", Intent.COUNT),  # all of them? a figure (压减率100%) answers
         ("作业布置得好多哦", Intent.FACT),  # so much (a complaint), not "how many"
+        ("家长学校多久开一次课", Intent.OFTEN),
+        ("一周几次课后服务", Intent.OFTEN),
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:
@@ -49,6 +51,7 @@ def test_a_rule_leads_a_fee_question_and_a_time_needs_a_time() -> None:
     fee = "参加托管服务的学生,按照不高于2元/课时生标准收取课后服务费。"
     assert not is_statistic(fee) and lead_fit(Intent.FIGURE, fee)
     assert lead_fit(Intent.TIME, "课后服务的结束时间不早于家长下班时间。")
+    assert lead_fit(Intent.OFTEN, "坚持每月面向家长开设普及性家庭教育线上课程。") and not lead_fit(Intent.OFTEN, "课后服务的结束时间不早于家长下班时间。")
     assert not lead_fit(Intent.TIME, "全市379所学校按照“5+2”要求开展了课后服务。")
 
 
