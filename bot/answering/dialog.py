@@ -37,8 +37,11 @@ _GENERIC = re.compile(r"老师|教师|家长|学生|学校|双减|课堂")
 _LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
 _TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|情况)+$")
 _HEAD = re.compile(r"^(?:呢|咧|嘞|喃|哩|啊|哦|噢)+")
-# Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少".
-_ANAPHORA = re.compile(r"类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|^都|也(?:算|是|有|要|能|会|可以|行|管)")
+# Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少",
+# "叫啥子名堂" (the name of what was just asked about).
+_ANAPHORA = re.compile(r"叫(?:啥|什么|啥子)|(?:啥|什么|啥子)名[字堂称]|类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|^都|也(?:算|是|有|要|能|会|可以|行|管)")
+# "网上有没有平台可以查", "去哪里看": a verb whose object is what was asked before.
+_NO_OBJECT = re.compile(r"(?:可以|能|能不能|可不可以|去哪[里儿]?|在哪[里儿]?|哪里能|哪儿能)(?:查|查询|看|看到|问|办|报名|申请|找到)(?:吗|呢|不|没|啊|嘛|到)?$")
 # "那云阳呢", "通州那边咧?老师愿意吗": a clause ending in 呢 leans on what came before.
 _LEANING_END = re.compile(r"[呢咧嘞喃](?:[\s,.!?;:、。，！？；：~…]|$)")
 _PUNCT = re.compile(r"[\s,.!?;:、。，！？；：~…]+")
@@ -126,9 +129,9 @@ class FollowUps:
         """Does the message lean on the last question? A "那…呢", a word pointing back
         (类似, 具体, 也 …), a short aspect with no subject of its own ("要交钱吗", "几点结束"),
         a short question about the school's people with no subject ("老师够不够哦 都是哪些
-        人在上"), or a short how-many with no place ("有好多个社团": a figure is always some
+        人在上"), a verb whose object went unsaid ("网上有没有平台可以查"), or a short how-many with no place ("有好多个社团": a figure is always some
         place's); a short message about something else ("今天天气怎么样") does not."""
-        if _LEAD_IN.search(topic) or _LEANING_END.search(topic) or _ANAPHORA.search(rest):
+        if _LEAD_IN.search(topic) or _LEANING_END.search(topic) or _ANAPHORA.search(rest) or _NO_OBJECT.search(rest):
             return True
         if SUBJECTS.search(rest):
             return not placed and len(rest) <= SHORT and intent_of(rest) is Intent.COUNT

@@ -15,7 +15,7 @@ from bot.answering.aspects import Aspects, names_pupils, of_question
 from bot.answering.focus import MIN_QUESTION_WORDS, split
 from bot.answering.intent import FORM_WORDS, Intent, intent_of, is_remedy
 from bot.answering.places import Gazetteer
-from bot.answering.regions import RegionCatalog, Scope
+from bot.answering.regions import WITHIN, RegionCatalog, Scope
 from bot.answering.spelling import HomophoneCorrector
 from bot.corpus.terms import Terms
 from bot.records import Script
@@ -32,6 +32,7 @@ _ACK = re.compile(r"^(?:嗯+|哦+|噢+|喔+|好的|好滴|好嘞|好吧|行吧|�
 _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有|呢|吧|啊)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 _ENDS_ASKING = re.compile(r"[?？]\W*$")
+_LEVEL = re.compile(r"[省市区县]$")
 _PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
 
 # A message of this many words is long: its everyday words (less rare in general Chinese
@@ -119,6 +120,10 @@ class QueryAnalyzer:
         words = self._words(topic)
         ends_asking = bool(_ENDS_ASKING.search(normalize(question)))
         story, asked = self._light_words(topic, words, context, ends_asking)
+        if scope.relation == WITHIN and scope.written:  # 龙马潭 within 泸州: its own mentions in the city's report count
+            inner = _LEVEL.sub("", scope.written[-1])
+            if len(inner) > 1 and inner not in words:
+                words, story = (*words, inner), story | {inner}
         alternatives = {
             w: tuple(dict.fromkeys(t for phrase, targets in matches if w in phrase or phrase in w for t in targets))
             for w in words

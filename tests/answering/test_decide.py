@@ -174,3 +174,8 @@ def test_the_districts_own_channel_is_a_confident_answer_to_where_to_complain(sh
 def test_how_often_is_answered_by_a_frequency(shipped_service: Service, turns: tuple[str, ...]) -> None:
     answer = converse(shipped_service, *turns)
     assert not answer.tentative and not answer.scope_note and "坚持每月面向家长开设" in lead(answer)
+
+
+def test_a_place_within_a_reported_city_gets_the_citys_sentence_naming_it(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "泸州的课堂教学搞了什么改革", "龙马潭那边叫啥名字")
+    assert answer.scope_note.startswith("没有龙马潭区单独的报告") and "活力课堂" in lead(answer)

@@ -152,3 +152,11 @@ def test_who_or_which_asked_alone_is_an_aspect_of_the_last_subject(followups: Fo
     state = after(followups, "通州的作业是咋个管的,有没有人控制总量")
     completion = followups.complete("哪个来审核", state, NOW + 60)
     assert completion.borrowed == "aspect" and completion.text == "通州作业哪个来审核"
+
+
+def test_a_verb_whose_object_went_unsaid_or_a_name_asked_for_leans_on_the_last_question(followups: FollowUps) -> None:
+    state = after(followups, "通州区的校外培训机构是谁在管")
+    assert followups.complete("网上有没有平台可以查", state, NOW + 60).borrowed == "more"
+    state = after(followups, "泸州的课堂教学搞了什么改革")
+    completion = followups.complete("龙马潭那边叫啥名字", state, NOW + 60)
+    assert completion.borrowed and "课堂教学" in completion.text

@@ -101,3 +101,8 @@ def test_someone_checking_reaches_the_reports_inspections(analyzer: QueryAnalyze
 
 def test_every_school_reaches_full_coverage(analyzer: QueryAnalyzer) -> None:
     assert "全覆盖" in analyzer.analyze("课后服务是不是所有小学初中都有").expansions
+
+
+def test_a_place_within_a_reported_city_is_looked_for_in_the_citys_report(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("泸州龙马潭区的学校搞了什么课堂改革")
+    assert query.scope.relation == "within" and "龙马潭" in query.words and "龙马潭" in query.story
