@@ -106,3 +106,8 @@ def test_every_school_reaches_full_coverage(analyzer: QueryAnalyzer) -> None:
 def test_a_place_within_a_reported_city_is_looked_for_in_the_citys_report(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("泸州龙马潭区的学校搞了什么课堂改革")
     assert query.scope.relation == "within" and "龙马潭" in query.words and "龙马潭" in query.story
+
+
+def test_staying_behind_to_mind_the_children_is_after_school_service(analyzer: QueryAnalyzer) -> None:
+    expansions = analyzer.analyze("老师都愿意留下来带娃吗").expansions
+    assert {"课后服务", "积极参与"} <= set(expansions)
