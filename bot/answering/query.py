@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.answering.aspects import Aspects, names_pupils, of_question
+from bot.answering.dialog import SUBJECTS
 from bot.answering.focus import MIN_QUESTION_WORDS, split
 from bot.answering.intent import FORM_WORDS, Intent, intent_of, is_remedy
 from bot.answering.places import Gazetteer
@@ -185,7 +186,8 @@ class QueryAnalyzer:
         if not focus.has_story:
             return frozenset(), topic
         asked = set(self._words(focus.question))
-        if sum(1 for w in asked if not FORM_WORDS.match(w)) < MIN_QUESTION_WORDS:
+        # "收费吗" says too little on its own; "作业有啥子规定没得" names its subject
+        if sum(1 for w in asked if not FORM_WORDS.match(w)) < MIN_QUESTION_WORDS and not SUBJECTS.search(focus.question):
             return frozenset(), topic
         return frozenset(w for w in words if w not in asked), focus.question
 

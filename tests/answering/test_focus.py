@@ -111,3 +111,8 @@ def test_the_pupils_and_where_they_study_only_add_when_found(analyzer: QueryAnal
     query = analyzer.analyze("娃儿在南通通州读初中,学校布置作业有什么要求")
     assert "读" not in query.words and "初中" in query.story and "作业" not in query.story
     assert "中考" not in analyzer.analyze("双减以后中考体育考哪些项目").story  # a topic of its own
+
+
+def test_a_question_clause_naming_its_subject_sets_the_story_apart(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("通州对作业有啥子规定没得?我家娃天天写到十一点过")
+    assert "作业" not in query.story and "十一点" in query.story
