@@ -136,6 +136,8 @@ class LeadPicker:
             completes = not gives and scores[j][1] and scopes[j] is None
             # the next sentence answers as much as the lead does (查处 …, then 执法检查126次 …)
             completes = completes or (fits[j] and scores[j][0] >= SAME_TOPIC * scores[i][0] > 0)
+            # a lead ending in a semicolon is half a sentence: its other half comes too
+            completes = completes or (scopes[j] is None and chosen[-1].rstrip().endswith(("；", ";")))
             if not (len("".join(chosen)) < SHORT_LEAD or completes) or len("".join(chosen)) + len(sentences[j]) > MAX_UNIT:
                 break
             chosen.append(sentences[j])

@@ -46,3 +46,11 @@ def test_a_sentence_naming_only_the_pupils_does_not_hold_the_question(analyzer: 
     picker = LeadPicker(TermStatistics(DOCS))
     assert not picker.best(analyzer.analyze("幼儿园放学后有托管吗"), DOCS[2]).worded  # 幼儿园, but not 托管
     assert picker.best(analyzer.analyze("新建了几所幼儿园"), DOCS[2]).worded
+
+
+def test_a_lead_ending_in_a_semicolon_comes_with_its_other_half(analyzer: QueryAnalyzer) -> None:
+    clubs = passage(
+        4, "城一校创新课后服务形式,学生自主选择课程和教师,打破班级、年级界限,实行分层走班教学;城七校常年开设戏曲、合唱、舞蹈、器乐等41门社团课程。学校食堂运行良好。"
+    )
+    lead = LeadPicker(TermStatistics([*DOCS, clubs])).best(analyzer.analyze("课后服务开了哪些课"), clubs)
+    assert lead.text.endswith("41门社团课程。")
