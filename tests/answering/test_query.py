@@ -111,3 +111,8 @@ def test_a_place_within_a_reported_city_is_looked_for_in_the_citys_report(analyz
 def test_staying_behind_to_mind_the_children_is_after_school_service(analyzer: QueryAnalyzer) -> None:
     expansions = analyzer.analyze("老师都愿意留下来带娃吗").expansions
     assert {"课后服务", "积极参与"} <= set(expansions)
+
+
+def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
+    assert "教育集团" in analyzer.analyze("通州有没有搞集团化办学").expansions
+    assert "集团化办学" in analyzer.analyze("云阳的教育集团是怎么回事").expansions
