@@ -120,7 +120,8 @@ class QueryAnalyzer:
         core = tuple(self.tokenizer.tokens(topic))
         words = self._words(topic)
         ends_asking = bool(_ENDS_ASKING.search(normalize(question)))
-        story, asked = self._light_words(topic, words, context, ends_asking)
+        termed = {w for w in words if any(phrase in w for phrase, _ in matches)}  # 来查: the term table says what it means
+        story, asked = self._light_words(topic, words, context, ends_asking, termed)
         if scope.relation == WITHIN and scope.written:  # 龙马潭 within 泸州: its own mentions in the city's report count
             inner = _LEVEL.sub("", scope.written[-1])
             if len(inner) > 1 and inner not in words:
@@ -155,7 +156,9 @@ class QueryAnalyzer:
     def _words(self, text: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(w for w in self.tokenizer.content_words(text) if len(w) > 1 or not w.isascii()))
 
-    def _light_words(self, topic: str, words: tuple[str, ...], context: str, ends_asking: bool = False) -> tuple[frozenset[str], str]:
+    def _light_words(
+        self, topic: str, words: tuple[str, ...], context: str, ends_asking: bool = False, termed: set[str] | frozenset[str] = frozenset()
+    ) -> tuple[frozenset[str], str]:
         """The words that only add when found, and the text that asks.
 
         The story's words, a follow-up's borrowed ones, a long message's everyday words
@@ -171,8 +174,8 @@ class QueryAnalyzer:
         # 小学, 初二: the reports' 义务教育 speaks for them (a 幼儿园 or 高中 question is a scope of its own)
         told = set(story) | {w for w in words if FORM_WORDS.match(w) or names_pupils(w)}
         light = set(told)
-        if len(words) >= LONG_MESSAGE:
-            light |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY}
+        if len(words) >= LONG_MESSAGE:  # (not a word the term table gives official terms for: 来查 → 督查)
+            light |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY and (w not in termed or w in story)}
         # when the everyday words were all the question clause had (学校, 参加), they are what it asks
         for candidate in (light | borrowed, light - borrowed, told - borrowed):
             if not candidate >= set(words):

@@ -103,7 +103,7 @@ def test_a_long_message_ending_in_a_question_mark_asks_with_its_last_clause(anal
 
 def test_everyday_words_are_what_is_asked_when_the_question_clause_has_nothing_else(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("我们两口子上班都要到七点,接不到人。学校有晚托,是不是每个学校都有?有需要的都能参加不?")
-    assert {"学校", "参加"} <= set(query.words) and not {"学校", "参加"} & query.story
+    assert "参加" in query.words and "参加" not in query.story
     assert "上班" in query.story
 
 
@@ -116,3 +116,8 @@ def test_the_pupils_and_where_they_study_only_add_when_found(analyzer: QueryAnal
 def test_a_question_clause_naming_its_subject_sets_the_story_apart(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("通州对作业有啥子规定没得?我家娃天天写到十一点过")
     assert "作业" not in query.story and "十一点" in query.story
+
+
+def test_in_a_long_message_a_word_the_term_table_explains_is_not_everyday(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("我在南通,孩子这学期每天作业写到很晚,老师布置的作业太多了,到底有没有人来查的?")
+    assert "来查" in query.words and "来查" not in query.story
