@@ -176,6 +176,9 @@ class AnswerComposer:
         parts.append(notice)
         # the named district's own channel answers "where do I report" for sure, whatever the rule below
         own_channel = channel is not None and channel[0].region in query.scope.regions
+        if channel is not None:  # the passages shown are the ones quoted: the channel's first
+            found = next((h for h in hits if h.passage.id == channel[0].id), None)
+            hits = [found or Hit(channel[0], hits[0].score if hits else 0.0), *(h for h in hits if h.passage.id != channel[0].id)]
         return self._answer(
             query, False, message=message, quotes=tuple(quotes), hits=hits[:top_k], hotlines=hotlines, confidence=confidence,
             notice=notice, text="\n\n".join(p for p in parts if p), tentative=tentative and not own_channel, note=note, remedy=True,

@@ -179,3 +179,9 @@ def test_how_often_is_answered_by_a_frequency(shipped_service: Service, turns: t
 def test_a_place_within_a_reported_city_gets_the_citys_sentence_naming_it(shipped_service: Service) -> None:
     answer = converse(shipped_service, "泸州的课堂教学搞了什么改革", "龙马潭那边叫啥名字")
     assert answer.scope_note.startswith("没有龙马潭区单独的报告") and "活力课堂" in lead(answer)
+
+
+def test_the_channel_quoted_for_what_do_i_do_is_the_first_passage_shown(shipped_service: Service) -> None:
+    answer = shipped_service.ask("作业多到写不完能找谁")
+    assert answer.remedy and answer.hits[0].passage.id == answer.quotes[0].passage.id
+    assert CHANNEL.search(normalize(answer.quotes[0].text))
