@@ -9,7 +9,8 @@ and a message is scanned by looking up its substrings in a dictionary (microseco
 A county's short name without its suffix (海淀 for 海淀区) that is also an everyday
 word (jieba's dictionary frequency: 新建, 和平, 长安) counts only next to its city or
 province ("南昌新建"), at the end of the message or before 呢/的/那边 ("和平呢"); written
-with 区/县 it always counts. Province and city names always count. When one name fits several places (通州: 北京 or 南通),
+with 区/县 it always counts. A county's two-character short name whose second character starts an
+everyday word ("到底都安排": 都安 + 安排) does not count. Province and city names always count. When one name fits several places (通州: 北京 or 南通),
 another place in the same message decides (北京通州区); failing that, the caller's
 preferred places (the districts with reports) win; failing that the place is kept
 unqualified ("南山区").
@@ -190,6 +191,8 @@ class Gazetteer:
                     places = None
                 if places and name in self._guarded and not self._meant(text, i, i + size, places, found):
                     places = None
+                if places and self._straddles(text, i, i + size, places):
+                    places = None
                 if places:
                     found.append(Mention(name, i, i + size, places))
                     i += size
@@ -197,6 +200,14 @@ class Gazetteer:
             else:
                 i += 1
         return found
+
+    def _straddles(self, text: str, start: int, end: int, places: tuple[Place, ...]) -> bool:
+        """Is a county's two-character short name the start of an everyday word running on
+        ("到底都安排" holds 都安, "首都安全")? A city or province name, or one written with
+        its suffix, always counts."""
+        if end - start != 2 or any(p.level != "county" for p in places):
+            return False
+        return end < len(text) and self._common(text[end - 1 : end + 1]) >= COMMON_WORD
 
     def _meant(self, text: str, start: int, end: int, places: tuple[Place, ...], before: list[Mention]) -> bool:
         """Is an everyday word that is also a county name meant as the place here?"""

@@ -91,3 +91,9 @@ def test_a_missing_table_is_logged_and_nothing_is_recognised(tmp_path: Path, cap
     gazetteer = Gazetteer(tmp_path / "missing.txt")
     assert gazetteer.places("重庆涪陵区") == []
     assert "cannot read the gazetteer" in caplog.text
+
+
+def test_a_county_name_whose_second_half_starts_an_everyday_word_is_not_a_place(gazetteer: Gazetteer) -> None:
+    assert names(gazetteer, "苏州学校的延时服务到底都安排些什么内容") == ["江苏省苏州市"]  # 都安 + 安排
+    assert names(gazetteer, "都安县的学校几点放学") == ["广西壮族自治区河池市都安瑶族自治县"]
+    assert names(gazetteer, "那南通通州呢") == ["江苏省南通市通州区"]
