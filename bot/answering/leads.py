@@ -46,6 +46,9 @@ LEAD_FALLBACK = 5
 # A lead grows by the next sentence while shorter than this, or when that sentence gives
 # what the lead leaves out, up to `MAX_UNIT` characters.
 SHORT_LEAD = 40
+# A sentence shorter than this ("二是抓学科类培训机构压减。") is a heading: it does not count
+# against the sentences a lead may hold.
+HEADING = 20
 MAX_UNIT = 260
 RUNNER_UP_DISCOUNT = 0.8
 # ... or when it holds this share of the lead's score: it goes on answering the question.
@@ -131,7 +134,7 @@ class LeadPicker:
         i = max(pool, key=lambda n: (scores[n][0], -n))
         chosen = [sentences[i]]
         gives = scores[i][1]
-        while len(chosen) < limit and i + len(chosen) < len(sentences):
+        while sum(len(c) >= HEADING for c in chosen) < limit and i + len(chosen) < len(sentences):
             j = i + len(chosen)
             completes = not gives and scores[j][1] and scopes[j] is None
             # the next sentence answers as much as the lead does (查处 …, then 执法检查126次 …)

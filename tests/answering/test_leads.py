@@ -54,3 +54,13 @@ def test_a_lead_ending_in_a_semicolon_comes_with_its_other_half(analyzer: QueryA
     )
     lead = LeadPicker(TermStatistics([*DOCS, clubs])).best(analyzer.analyze("课后服务开了哪些课"), clubs)
     assert lead.text.endswith("41门社团课程。")
+
+
+def test_a_heading_does_not_count_against_the_sentences_of_a_lead(analyzer: QueryAnalyzer) -> None:
+    closures = passage(
+        5,
+        "二是抓学科类培训机构压减。制定校外培训机构复核审批办法,规范审批流程,建立教育、民政、市场监管等部门联席会议机制,引导学科类培训机构向非学科类转型。"
+        "全区68家学科类培训机构,已关停注销43家,转型非学科培训机构25家,压减率100%。",
+    )
+    lead = LeadPicker(TermStatistics([*DOCS, closures])).best(analyzer.analyze("那些学科类培训机构是不是都关完了"), closures)
+    assert lead.text.startswith("二是") and "已关停注销43家" in lead.text
