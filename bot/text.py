@@ -190,8 +190,8 @@ class Tokenizer:
             if w in "不没" and len(before) == 2 and after.startswith(before[1]) and kept and kept[-1] == before and self._unknown(before):
                 kept[-1] = before[0]  # "钱安/不/安全": the A went to the word before (钱)
                 continue
-            if len(w) > 1 and w[0] == "人" and before[-1:] in ("有", "得") and self._unknown(w) and self._unknown(w[:2]):
-                w = w[1:]  # "有没有/人查": who is asked about is not a word (查)
+            if len(w) > 1 and w[0] == "人" and (before[-1:] in ("有", "得") or before in ("好多", "多少")) and self._unknown(w) and self._unknown(w[:2]):
+                w = w[1:]  # "有没有/人查", "好多/人去": who is asked about or counted is not a word (查)
             kept.append(w)
         words = (self._unparticled(w) for w in kept if w not in STOPWORDS)
         return [

@@ -88,3 +88,4 @@ def test_someone_asked_about_is_not_glued_to_what_they_do() -> None:
     tokenizer = Tokenizer()
     assert tokenizer.content_words("到底有没有人管") == ["管"]  # jieba: 有没有 / 人管
     assert tokenizer.content_words("有人员配备吗") == ["人员配备"]  # a word starting with 人 stays whole
+    assert "人去" not in tokenizer.content_words("派了好多人去")  # jieba: 好多 / 人去

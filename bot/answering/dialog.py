@@ -116,7 +116,7 @@ class FollowUps:
         # a message of several clauses keeps its stops, so that its story still reads apart
         # from its question ("通州那边有没有类似的?我妹妹家在那边")
         told = _clauses(topic)
-        tail = "，" + told if told else rest
+        tail = "，" + told if told else "、" + rest  # (a stop jieba does not cut across: 支教、派了好多人去, not 教派)
         return Completion(_join(where, state.topic, tail), "more", where, context=state.topic)
 
     def _says_nothing(self, rest: str) -> bool:

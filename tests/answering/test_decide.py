@@ -185,3 +185,8 @@ def test_the_channel_quoted_for_what_do_i_do_is_the_first_passage_shown(shipped_
     answer = shipped_service.ask("作业多到写不完能找谁")
     assert answer.remedy and answer.hits[0].passage.id == answer.quotes[0].passage.id
     assert CHANNEL.search(normalize(answer.quotes[0].text))
+
+
+def test_a_how_many_follow_up_is_not_cut_across_the_last_question(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "泸州的老师有没有下乡支教", "派了好多人去")  # not 支教派 → 教派
+    assert not answer.abstained and "20名中层及以上优秀管理干部" in lead(answer)

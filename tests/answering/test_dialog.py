@@ -41,7 +41,7 @@ def test_an_aspect_swaps_the_aspect_and_keeps_subject_and_place(followups: Follo
 def test_a_qualifier_is_added_to_the_whole_last_question(followups: FollowUps) -> None:
     state = after(followups, "课后服务收费标准是什么")
     completion = followups.complete("那家庭困难的呢", state, NOW + 60)
-    assert completion.text == "课后服务收费标准是什么家庭困难"
+    assert completion.text == "课后服务收费标准是什么、家庭困难"  # a stop between: jieba does not cut a word across it
 
 
 @pytest.mark.parametrize("message", ["周末能补课吗", "作业太多找谁反映", "今天天气怎么样"])
