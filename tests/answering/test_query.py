@@ -127,6 +127,8 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("作业分不分难易", "分层"),
         ("考试成绩还会在班里公布吗", "学生成绩"),
         ("请人来家里教数学", "住家教师"),
+        ("有没有专门管培训机构的科室", "监管科"),
+        ("补习班查得严不严", "执法检查"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
