@@ -32,6 +32,8 @@ _FILLER = re.compile(
 _ACK = re.compile(r"^(?:嗯+|哦+|噢+|喔+|好的|好滴|好嘞|好吧|行吧|明白了?|知道了|晓得了|懂了|了解了?|清楚了|收到|ok|谢谢(?:老师|您|你)?|多谢|感谢)(?:[,:!。~\s]+|$)")
 _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有|呢|吧|啊)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
+# What the place's removal leaves of "我在通州,听说…真的假的": not part of the topic quoted back.
+_LEFTOVER = re.compile(r"^(?:(?:我们?|我家|俺家?|咱们?)(?:住)?在|听说|据说|现在)+|(?:真的假的|是真的吗|是不是真的|对不对|对吗|是吗)$")
 _ENDS_ASKING = re.compile(r"[?？]\W*$")
 _LEVEL = re.compile(r"[省市区县]$")
 _PUNCT_EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+|[\s,.!?;:、。，！？；：~…\"'“”‘’()（）\[\]【】-]+$")
@@ -219,5 +221,5 @@ def topic_phrase(query: Query) -> str:
     previous = None
     while previous != text:
         previous = text
-        text = _PARTICLES.sub("", text)
+        text = _LEFTOVER.sub("", _PARTICLES.sub("", text))
     return text[:30]

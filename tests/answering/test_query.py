@@ -133,3 +133,9 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
     assert term in analyzer.analyze(question).expansions
+
+
+def test_the_topic_quoted_back_leaves_out_what_the_places_removal_left(analyzer: QueryAnalyzer) -> None:
+    from bot.answering.query import topic_phrase
+
+    assert topic_phrase(analyzer.analyze("我在泸州,听说现在要求每个娃都要会游泳,真的假的?")) == "要求每个娃都要会游泳"
