@@ -101,8 +101,12 @@ class Decider:
         return self._outcome(query, others, others_p, top_k, note=self._uncovered_note(query), label=True, tentative=True)
 
     def _probability(self, query: Query, hits: Sequence[Hit], dense: Sequence[Hit], values: dict[str, float], keep) -> float:
-        """The calibrated probability computed over the passages of some regions only."""
-        subset = dict(features(query, hits, [h for h in dense if keep(h.passage.region)], self.stats))
+        """The calibrated probability computed over the passages of some regions only.
+
+        When none of the regions' passages was among the dense search's best, their own
+        cosine (scored when the keyword search found them) stands for it, not zero."""
+        near = [h for h in dense if keep(h.passage.region)] or sorted((h for h in hits if h.dense is not None), key=lambda h: -(h.dense or 0.0))
+        subset = dict(features(query, hits, near, self.stats))
         subset["topic_margin"] = values.get("topic_margin", 0.0)
         return self.calibration.probability(subset)
 

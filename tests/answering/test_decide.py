@@ -190,3 +190,13 @@ def test_the_channel_quoted_for_what_do_i_do_is_the_first_passage_shown(shipped_
 def test_a_how_many_follow_up_is_not_cut_across_the_last_question(shipped_service: Service) -> None:
     answer = converse(shipped_service, "泸州的老师有没有下乡支教", "派了好多人去")  # not 支教派 → 教派
     assert not answer.abstained and "20名中层及以上优秀管理干部" in lead(answer)
+
+
+def test_a_places_passage_the_dense_search_missed_is_judged_on_its_own_cosine(shipped_service: Service) -> None:
+    ranking = shipped_service.explain("我在通州,听说现在要求每个小孩都要会两样运动,真的假的?")
+    local = [h for h in ranking.reports if h.passage.region == "江苏省南通市通州区"]
+    assert local and local[0].dense is not None
+    elsewhere = [h for h in ranking.dense if h.passage.region != "江苏省南通市通州区"]  # as if the dense search had missed 通州
+    decider = shipped_service.pipeline.decider
+    probability = decider._probability(ranking.query, local, elsewhere, ranking.features, lambda region: region == "江苏省南通市通州区")
+    assert probability >= decider.thresholds.answer
