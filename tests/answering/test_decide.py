@@ -200,3 +200,10 @@ def test_a_places_passage_the_dense_search_missed_is_judged_on_its_own_cosine(sh
     decider = shipped_service.pipeline.decider
     probability = decider._probability(ranking.query, local, elsewhere, ranking.features, lambda region: region == "江苏省南通市通州区")
     assert probability >= decider.thresholds.answer
+
+
+def test_prepaid_fees_are_answered_from_each_districts_own_wording(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "云阳的培训机构预收费有人管吗")  # 云阳 says 三方资金监管平台
+    assert not answer.tentative and answer.quotes[0].passage.region == "重庆市云阳县" and "资金监管平台" in lead(answer)
+    answer = converse(shipped_service, "云阳的培训机构预收费有人管吗", "通州呢")  # 通州: the national platform
+    assert answer.quotes[0].passage.region == "江苏省南通市通州区" and "监管与服务综合平台" in lead(answer)
