@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bot.answering.compose import AnswerComposer, quotable_topic
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
-from bot.answering.intent import FORM_WORDS, Intent, asks_price, is_channel
+from bot.answering.intent import FORM_WORDS, Intent, asks_price, asks_rate, gives_share, is_channel
 from bot.answering.places import SUFFIX as _SUFFIX
 from bot.answering.query import Query
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
@@ -33,6 +33,9 @@ from bot.text import normalize
 LOCAL_SHARE = 0.6
 # ... and after a swap of place ("那通州呢"), this share for a tentative answer from it.
 SWAPPED_SHARE = 0.4
+# ... or this share when it holds at least `ON_TOPIC` of the question's words (weighted).
+ON_TOPIC_SHARE = 0.5
+ON_TOPIC = 0.4
 # A question word found in at most this many report passages is specific (双减假, 排名,
 # 耗材): when a passage elsewhere holds more of the question than the place's best one and
 # the place's report lacks such a word, the place is not covered.
@@ -195,22 +198,25 @@ class Decider:
 
     def _holds_up(self, local: Sequence[Hit], reports: Sequence[Hit], share: float = LOCAL_SHARE) -> bool:
         """Is the place's best passage (without its boost) close to the best one elsewhere,
-        or, not far behind, does it hold as much of the question as that one does?"""
+        or, not far behind, does it hold as much of the question as that one does, or
+        does it hold a good share of the question and score at least half as well (通州's
+        作业管理 for "作业是怎么管的,会不会布置太多", though 布置 is only elsewhere)?"""
         mine = {h.passage.id for h in local}
         others = [h for h in reports if h.passage.id not in mine]
         if not others:
             return True
         rival = max(others, key=lambda h: h.score)
         ratio = max(h.score for h in local) / self.region_boost / rival.score if rival.score > 0 else 1.0
-        held = max(h.coverage or 0.0 for h in local) >= (rival.coverage or 0.0)
-        return ratio >= share or (held and ratio >= min(share, SWAPPED_SHARE))
+        mine_cover = max(h.coverage or 0.0 for h in local)
+        held = mine_cover >= (rival.coverage or 0.0)
+        return ratio >= share or (held and ratio >= min(share, SWAPPED_SHARE)) or (mine_cover >= ON_TOPIC and ratio >= ON_TOPIC_SHARE)
 
     def _fits(self, query: Query, hits: Sequence[Hit]) -> bool:
         """Does one of the lead candidates fit the question: its intent (a rule, not a
-        statistic, for a rule question), its scope (whose rule, which pupils, when) and
-        at least one of its words?"""
+        statistic, for a rule question; a share for a rate), its scope (whose rule, which
+        pupils, when) and at least one of its words?"""
         _, lead = self.composer.leads.pick(query, hits)
-        return lead.fits
+        return lead.fits and (not asks_rate(query.text) or gives_share(lead.text))
 
     # -- what is said first about the place -------------------------------------------------
 

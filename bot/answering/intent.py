@@ -95,6 +95,21 @@ def asks_price(text: str) -> bool:
     return bool(_PRICE.search(text))
 
 
+# A rate asked for ("参与率多少", "占比", "几成"): only a share answers it (45万人 is a count).
+_RATE = re.compile(r"(?<![效])率|比例|占比|百分之|几成")
+_SHARE_GIVEN = re.compile(r"\d+(?:\.\d+)?\s*[%％]|[一二三四五六七八九]成|百分之")
+
+
+def asks_rate(text: str) -> bool:
+    """Does the message ask for a rate or a share?"""
+    return bool(_RATE.search(text))
+
+
+def gives_share(sentence: str) -> bool:
+    """Does the sentence state a share (98.9%, 九成)?"""
+    return bool(_SHARE_GIVEN.search(sentence))
+
+
 # A clause telling a worry ("怕退不了", "担心卷钱跑路") says what might happen, not what to do now.
 _WORRY = re.compile(r"(?:^|(?<=[,，。.!！?？;；\s]))(?:就怕|生怕|怕|担心|万一)[^,，。.!！?？;；\s]*")
 

@@ -207,3 +207,9 @@ def test_prepaid_fees_are_answered_from_each_districts_own_wording(shipped_servi
     assert not answer.tentative and answer.quotes[0].passage.region == "重庆市云阳县" and "资金监管平台" in lead(answer)
     answer = converse(shipped_service, "云阳的培训机构预收费有人管吗", "通州呢")  # 通州: the national platform
     assert answer.quotes[0].passage.region == "江苏省南通市通州区" and "监管与服务综合平台" in lead(answer)
+
+
+def test_a_districts_passage_on_the_topic_answers_though_it_lacks_a_word_another_holds(shipped_service: Service) -> None:
+    answer = shipped_service.ask("南通通州对学校布置作业有没有管理")  # 通州 says 作业管理, not 布置
+    assert not answer.tentative and not answer.scope_note and answer.quotes[0].passage.region == "江苏省南通市通州区"
+    assert "三单公开制度" in lead(answer)

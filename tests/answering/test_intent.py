@@ -63,3 +63,10 @@ def test_a_channel_is_a_way_to_report_not_any_mention_of_reports() -> None:
 def test_supervision_of_the_money_answers_who_watches_the_fees() -> None:
     assert lead_fit(Intent.FIGURE, "依托综合平台,对校外培训机构资金、人员、材料、场所、课程进行全流程、全方位监管")
     assert not lead_fit(Intent.FIGURE, "对校外培训机构人员、场所进行全流程监管")
+
+
+def test_a_rate_is_answered_by_a_share_not_a_count() -> None:
+    from bot.answering.intent import asks_rate, gives_share
+
+    assert asks_rate("课后服务参与率多少") and asks_rate("参加的占比高不高") and not asks_rate("效率高不高")
+    assert gives_share("参与率达98.9%") and not gives_share("参与学生45万人")
