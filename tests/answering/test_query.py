@@ -129,6 +129,7 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("请人来家里教数学", "住家教师"),
         ("有没有专门管培训机构的科室", "监管科"),
         ("补习班查得严不严", "执法检查"),
+        ("培训机构预收的钱有人管吗", "资金监管"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
