@@ -51,7 +51,7 @@ HELD_OUT = ("dev_questions.jsonl", "parent_questions.jsonl", "fresh_questions.js
 CONVERSATIONS = (
     "conversations_heldout.jsonl", "conversations_blind.jsonl", "conversations_fresh3.jsonl", "conversations_final.jsonl", "conversations_final2.jsonl",
     "conversations_final3.jsonl", "conversations_final4.jsonl", "conversations_final5.jsonl", "conversations_final6.jsonl", "conversations_final7.jsonl",
-    "conversations_final8.jsonl", "conversations_final9.jsonl",
+    "conversations_final8.jsonl", "conversations_final9.jsonl", "conversations_final10.jsonl",
 )
 
 
