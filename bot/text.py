@@ -181,22 +181,30 @@ class Tokenizer:
     def content_words(self, text: str) -> list[str]:
         """Meaningful whole words of normalised text: jieba's precise mode without stopwords
         or bare numbers (a parent's 11点 or 200块 is their case, not a word to look up)."""
-        cut = self.cut(text)
+        words = (self._unparticled(w) for w in self._mended(self.cut(text)) if w not in STOPWORDS)
+        return [
+            w.lower() for w in words if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w) and not _A_NOT_A.match(w)
+        ]
+
+    def _mended(self, cut: list[str]) -> list[str]:
+        """jieba's words with three mis-cuts of spoken questions taken apart:
+
+        - the tail of an A-not-A question cut apart ("管得严/不严", "多/不多") goes;
+        - an A glued to the word before it ("钱安/不/安全") goes back: 钱, 安全;
+        - who is asked about or counted, glued to the verb ("有没有/人查", "好多/人去"),
+          leaves the verb (查)."""
         kept: list[str] = []
         for n, w in enumerate(cut):
             before, after = (cut[n - 1] if n else ""), (cut[n + 1] if n + 1 < len(cut) else "")
             if before and len(w) == 2 and w[0] in "不没" and before.endswith(w[1]):
-                continue  # the tail of an A-not-A question cut apart ("管得严/不严", "多/不多")
+                continue
             if w in "不没" and len(before) == 2 and after.startswith(before[1]) and kept and kept[-1] == before and self._unknown(before):
-                kept[-1] = before[0]  # "钱安/不/安全": the A went to the word before (钱)
+                kept[-1] = before[0]
                 continue
             if len(w) > 1 and w[0] == "人" and (before[-1:] in ("有", "得") or before in ("好多", "多少")) and self._unknown(w) and self._unknown(w[:2]):
-                w = w[1:]  # "有没有/人查", "好多/人去": who is asked about or counted is not a word (查)
+                w = w[1:]
             kept.append(w)
-        words = (self._unparticled(w) for w in kept if w not in STOPWORDS)
-        return [
-            w.lower() for w in words if w not in STOPWORDS and not _NUMBER.match(w) and not _COUNT_WORD.match(w) and not _A_NOT_A.match(w)
-        ]
+        return kept
 
     def _unknown(self, word: str) -> bool:
         """Is `word` a mis-cut jieba glued together (not in its dictionary or ours)?"""
