@@ -20,18 +20,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.answering.focus import asks
+from bot.answering.focus import SUBJECTS, asks
 from bot.answering.intent import Intent, intent_of
 from bot.answering.regions import Scope
 from bot.records import DialogState
 
 DEFAULT_TTL = 30 * 60
-# What a question is about: when a message names one, it stands on its own.
-SUBJECTS = re.compile(
-    r"课后服务|课后延时|延时服务|托管|晚托|午托|作业|校外培训|培训机构|培训班|辅导班|补习班|补课|补习|家教|兴趣班|兴趣课|"
-    r"个性化课程|社团|学科类|非学科|家长学校|家庭教育|家校|家访|考试|成绩|排名|睡眠|手机|幼儿园|"
-    r"预收费|退费|广告|放学后|留校"
-)
 # Words every question may hold (老师, 学校): they do not make a message stand on its own.
 _GENERIC = re.compile(r"老师|教师|家长|学生|学校|双减|课堂")
 _LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")

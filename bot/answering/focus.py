@@ -16,6 +16,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# What a question is about: a follow-up naming one stands on its
+# own, and a question clause naming one says enough to set the story around it apart.
+SUBJECTS = re.compile(
+    r"课后服务|课后延时|延时服务|托管|晚托|午托|作业|校外培训|培训机构|培训班|辅导班|补习班|补课|补习|家教|兴趣班|兴趣课|"
+    r"个性化课程|社团|学科类|非学科|家长学校|家庭教育|家校|家访|考试|成绩|排名|睡眠|手机|幼儿园|"
+    r"预收费|退费|广告|放学后|留校"
+)
+
 # How much a word told only in the story counts next to a word of the question clause.
 STORY_WEIGHT = 0.3
 # The question clauses must hold this many words of their own (not 多久, 规定 …) for the

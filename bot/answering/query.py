@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.answering.aspects import Aspects, names_pupils, of_question
-from bot.answering.dialog import SUBJECTS
-from bot.answering.focus import MIN_QUESTION_WORDS, split
+from bot.answering.focus import MIN_QUESTION_WORDS, SUBJECTS, split
 from bot.answering.intent import FORM_WORDS, Intent, intent_of, is_remedy
 from bot.answering.places import Gazetteer
 from bot.answering.regions import WITHIN, RegionCatalog, Scope
