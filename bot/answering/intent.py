@@ -83,7 +83,7 @@ TIME_EXPR = re.compile(
 # Question words that ask for a kind of answer (a time, an amount, a rule), not what it is
 # about: a sentence holding only these ("时间" for 多久) does not speak of the question,
 # and a report lacking them ("规定") does not lack the topic.
-FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让|一次|几次|频率)$")
+FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让|一次|几次|频率|地方)$")
 
 
 # A price asked for ("多少钱", "价格", "一节课收多少"): only an amount answers it.

@@ -121,3 +121,9 @@ def test_a_question_clause_naming_its_subject_sets_the_story_apart(analyzer: Que
 def test_in_a_long_message_a_word_the_term_table_explains_is_not_everyday(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("我在南通,孩子这学期每天作业写到很晚,老师布置的作业太多了,到底有没有人来查的?")
     assert "来查" in query.words and "来查" not in query.story
+
+
+def test_a_clause_ending_in_you_haoduo_asks_how_much(analyzer: QueryAnalyzer) -> None:
+    assert asks("每天作业有好多,") and not asks("老师布置得好多,")  # how much? / so much!
+    query = analyzer.analyze("每天作业有好多,家长从哪里能看到")
+    assert "作业" in query.words and "作业" not in query.story

@@ -130,6 +130,9 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("有没有专门管培训机构的科室", "监管科"),
         ("补习班查得严不严", "执法检查"),
         ("培训机构预收的钱有人管吗", "资金监管"),
+        ("课后服务是不是硬要参加", "自愿原则"),
+        ("山区学校能跟城里学校一起上课不", "同步课堂"),
+        ("在家里咋个管娃", "家庭教育"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
