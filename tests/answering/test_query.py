@@ -133,6 +133,10 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("课后服务是不是硬要参加", "自愿原则"),
         ("山区学校能跟城里学校一起上课不", "同步课堂"),
         ("在家里咋个管娃", "家庭教育"),
+        ("天天罚抄那种作业还有没得", "无效作业训练"),
+        ("课后服务能不能自己挑课", "自主选择课程"),
+        ("老师搞那么晚咋个休息", "弹性上下班"),
+        ("楼上在屋头偷偷开补习班", "居民楼"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
