@@ -137,6 +137,7 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("课后服务能不能自己挑课", "自主选择课程"),
         ("老师搞那么晚咋个休息", "弹性上下班"),
         ("楼上在屋头偷偷开补习班", "居民楼"),
+        ("我是护士,能不能去学校给学生讲点课", "家长走进校园"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
