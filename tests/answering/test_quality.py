@@ -47,7 +47,10 @@ def test_labelled_questions_reach_the_bar(shipped_service, name: str) -> None:
             assert report[metric] >= bar, (metric, report)
 
 
-HELD_OUT = ("dev_questions.jsonl", "parent_questions.jsonl", "fresh_questions.jsonl", "blind_reading.jsonl", "blind_questions.jsonl", "blind_questions2.jsonl")
+HELD_OUT = (
+    "dev_questions.jsonl", "parent_questions.jsonl", "fresh_questions.jsonl", "blind_reading.jsonl",
+    "blind_questions.jsonl", "blind_questions2.jsonl", "blind_questions3.jsonl",
+)
 CONVERSATIONS = (
     "conversations_heldout.jsonl", "conversations_blind.jsonl", "conversations_fresh3.jsonl", "conversations_final.jsonl", "conversations_final2.jsonl",
     "conversations_final3.jsonl", "conversations_final4.jsonl", "conversations_final5.jsonl", "conversations_final6.jsonl", "conversations_final7.jsonl",
