@@ -138,6 +138,8 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("老师搞那么晚咋个休息", "弹性上下班"),
         ("楼上在屋头偷偷开补习班", "居民楼"),
         ("我是护士,能不能去学校给学生讲点课", "家长走进校园"),
+        ("娃儿成绩差,放学后有人专门辅导不", "学有困难"),
+        ("报班前咋个晓得这个机构靠不靠谱", "监管与服务综合平台"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
