@@ -49,7 +49,7 @@ def test_labelled_questions_reach_the_bar(shipped_service, name: str) -> None:
 
 HELD_OUT = (
     "dev_questions.jsonl", "parent_questions.jsonl", "fresh_questions.jsonl", "blind_reading.jsonl",
-    "blind_questions.jsonl", "blind_questions2.jsonl", "blind_questions3.jsonl",
+    "blind_questions.jsonl", "blind_questions2.jsonl", "blind_questions3.jsonl", "blind_questions4.jsonl",
 )
 CONVERSATIONS = (
     "conversations_heldout.jsonl", "conversations_blind.jsonl", "conversations_fresh3.jsonl", "conversations_final.jsonl", "conversations_final2.jsonl",
