@@ -198,7 +198,7 @@ class Tokenizer:
             before, after = (cut[n - 1] if n else ""), (cut[n + 1] if n + 1 < len(cut) else "")
             if before and len(w) == 2 and w[0] in "不没" and before.endswith(w[1]):
                 continue
-            if w in "不没" and len(before) == 2 and after.startswith(before[1]) and kept and kept[-1] == before and self._unknown(before):
+            if w in ("不", "没") and len(before) == 2 and after.startswith(before[1]) and kept and kept[-1] == before and self._unknown(before):
                 kept[-1] = before[0]
                 continue
             if len(w) > 1 and w[0] == "人" and (before[-1:] in ("有", "得") or before in ("好多", "多少")) and self._unknown(w) and self._unknown(w[:2]):

@@ -95,10 +95,9 @@ class Decider:
         # how well the other districts answer, judged on their passages alone (the place's
         # boost no longer puts its own passage first)
         others_p = self._probability(query, others, dense, values, lambda region: region not in scope.regions) if others else confidence
-        if local and self._may_cover(query, local, reports, local_p, others_p, swapped):
-            # the place's report is the closest there is, if not a sure answer: quote it, tentatively
-            return self._outcome(query, ordered, local_p, top_k, note=self._covered_note(query), prefer=scope.regions, tentative=True)
-        if not others:  # only the place's passages came back: its closest one, tentatively (never "X没有提到…以下是X的做法")
+        # the place's report is the closest there is, if not a sure answer, or the only one that
+        # came back (never "X没有提到…以下是X的做法"): quote it, tentatively
+        if local and (not others or self._may_cover(query, local, reports, local_p, others_p, swapped)):
             return self._outcome(query, ordered, local_p, top_k, note=self._covered_note(query), prefer=scope.regions, tentative=True)
         # another district's passage, however close, does not answer for the place the parent named
         return self._outcome(query, others, others_p, top_k, note=self._uncovered_note(query), label=True, tentative=True)

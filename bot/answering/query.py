@@ -111,7 +111,8 @@ class QueryAnalyzer:
         if not isinstance(question, str):
             raise TypeError(f"question must be a string, got {type(question).__name__}")
         script = detect_script(question)
-        text = self.terms.fix_typos(strip_filler(normalize(question)))
+        normalized = normalize(question)
+        text = self.terms.fix_typos(strip_filler(normalized))
         corrections: tuple[tuple[str, str], ...] = ()
         if self.corrector is not None:
             text, corrections = self.corrector.correct(text, self.tokenizer.spans(text))
@@ -120,7 +121,7 @@ class QueryAnalyzer:
         expansions = tuple(dict.fromkeys(t for _, targets in matches for t in targets if t not in topic))
         core = tuple(self.tokenizer.tokens(topic))
         words = self._words(topic)
-        ends_asking = bool(_ENDS_ASKING.search(normalize(question)))
+        ends_asking = bool(_ENDS_ASKING.search(normalized))
         termed = {w for w in words if any(phrase in w for phrase, _ in matches)}  # 来查: the term table says what it means
         story, asked = self._light_words(topic, words, context, ends_asking, termed)
         if scope.relation == WITHIN and scope.written:  # 龙马潭 within 泸州: its own mentions in the city's report count
