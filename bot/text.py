@@ -112,7 +112,7 @@ STOPWORDS = frozenset(
     那家 这家 市里 区里 县里 这边 那边 人家 别人 读 在读 里头 还会 还要 真的假的 真的假 真假 是真的 我娃 我娃儿 我家娃 俺娃 你娃
     爸爸 妈妈 他爸 他妈 娃他爸 娃他妈 爷爷 奶奶 外公 外婆 姥姥 姥爷 婆婆 公公 孙子 孙女 外孙 外孙女 侄儿 侄子 侄女 外甥 外甥女
     哥哥 姐姐 弟弟 妹妹 表哥 表姐 表弟 表妹 亲戚 同事 朋友 邻居 老大 老二 老三
-    一共 总共 还有 类似 相似 同样 一样 好多 比如 例如 譬如 问下 问问 没得 有没得 晓得 晓不晓得 咋个 咋子 么子 啥样 哪样 嘛 噻 撒 哈 咯 伐 不咯 """.split()
+    一共 总共 还有 只有 类似 相似 同样 一样 好多 比如 例如 譬如 问下 问问 没得 有没得 晓得 晓不晓得 咋个 咋子 么子 啥样 哪样 嘛 噻 撒 哈 咯 伐 不咯 """.split()
 )
 
 
@@ -123,6 +123,10 @@ _A_NOT_A = re.compile(r"^(\w)不\1|^(\w)没\2")
 # "几项", "多少所", "几个": a count asked for (the intent says so), not a word to look up.
 # Sentence particles of spoken Chinese (嘛, 哈, 噻, 撒 …) that jieba may glue to the word before.
 _PARTICLE_END = re.compile(r"[嘛哈噻撒咯嘞咧哟呀啊呢吧哦噢喃嗦]$")
+# The tail of a question ("…管没得", "…要钱不") jieba may glue to the word before.
+_QUESTION_TAIL = re.compile(r"(?:没得|没有|不)$")
+# Modal verbs jieba glues to the verb after them in a word it does not know ("人会来").
+_MODALS = frozenset("会能要想")
 _COUNT_WORD = re.compile(r"^(?:几|多少|好多|多)[项个所家门次种名人节条块成份件位张本场批]$")
 
 
@@ -191,8 +195,8 @@ class Tokenizer:
 
         - the tail of an A-not-A question cut apart ("管得严/不严", "多/不多") goes;
         - an A glued to the word before it ("钱安/不/安全") goes back: 钱, 安全;
-        - who is asked about or counted, glued to the verb ("有没有/人查", "好多/人去"),
-          leaves the verb (查)."""
+        - who is asked about or counted, glued to the verb ("有没有/人查", "好多/人去",
+          "外头的/人会来"), leaves the verb (查, 来)."""
         kept: list[str] = []
         for n, w in enumerate(cut):
             before, after = (cut[n - 1] if n else ""), (cut[n + 1] if n + 1 < len(cut) else "")
@@ -201,8 +205,10 @@ class Tokenizer:
             if w in ("不", "没") and len(before) == 2 and after.startswith(before[1]) and kept and kept[-1] == before and self._unknown(before):
                 kept[-1] = before[0]
                 continue
-            if len(w) > 1 and w[0] == "人" and (before[-1:] in ("有", "得") or before in ("好多", "多少")) and self._unknown(w) and self._unknown(w[:2]):
+            if len(w) > 1 and w[0] == "人" and (before[-1:] in ("有", "得", "的") or before in ("好多", "多少")) and self._unknown(w) and self._unknown(w[:2]):
                 w = w[1:]
+                if len(w) > 1 and w[0] in _MODALS and self._unknown(w):
+                    w = w[1:]  # "外头的/人会来": 来
             kept.append(w)
         return kept
 
@@ -211,10 +217,13 @@ class Tokenizer:
         return word not in self._domain and self.frequency(word) <= RARE_ENTRY
 
     def _unparticled(self, word: str) -> str:
-        """The word without a sentence particle jieba glued to it ("特色课嘛" cut as 特色/课嘛,
-        "看哈"): a word jieba does not know that ends in one is the word before it."""
-        if len(word) > 1 and _PARTICLE_END.search(word) and self._unknown(word):
-            return word[:-1]
+        """The word without a sentence particle or question tail jieba glued to it ("特色课嘛"
+        cut as 特色/课嘛, "看哈", "有人/管没得"): a word jieba does not know that ends in one
+        is the word before it."""
+        if len(word) > 1 and self._unknown(word):
+            tail = _PARTICLE_END.search(word) or _QUESTION_TAIL.search(word[1:])
+            if tail:
+                return word[: len(word) - len(tail.group(0))]
         return word
 
     def tokens(self, text: str) -> list[str]:

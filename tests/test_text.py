@@ -89,3 +89,9 @@ def test_someone_asked_about_is_not_glued_to_what_they_do() -> None:
     assert tokenizer.content_words("到底有没有人管") == ["管"]  # jieba: 有没有 / 人管
     assert tokenizer.content_words("有人员配备吗") == ["人员配备"]  # a word starting with 人 stays whole
     assert "人去" not in tokenizer.content_words("派了好多人去")  # jieba: 好多 / 人去
+    assert tokenizer.content_words("外头的人会来上课不") == ["外头", "上课"]  # jieba: 的 / 人会来
+    assert tokenizer.content_words("现在有人管没得") == ["管"]  # jieba: 有人 / 管没得
+
+
+def test_only_is_not_a_content_word() -> None:
+    assert Tokenizer().content_words("还是只有城里的学校有") == ["城里", "学校"]

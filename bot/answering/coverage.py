@@ -55,13 +55,27 @@ class TermStatistics:
 
 
 
+# A question word in more passages than this IDF says (学校, 教) tells nothing by itself:
+# when the term table gave it official terms (每个学校 -> 全覆盖, 谁来教 -> 在职教师为主),
+# those are what the question asks, and they alone count as finding it.
+EVERYWHERE_IDF = 1.0
+
+
 def word_weight(stats: TermStatistics, word: str, alternatives: Sequence[str] = ()) -> float:
     """How much a question word weighs: its IDF; for a parent's word the reports never use
     but that has official equivalents (补习班 -> 校外培训机构), the rarest equivalent's IDF
-    (a colloquial word is not rare in meaning because the reports say it otherwise)."""
+    (a colloquial word is not rare in meaning because the reports say it otherwise); for
+    one they use everywhere (学校 of 每个学校 -> 全覆盖), the commonest equivalent's."""
     if alternatives and stats.df(word) == 0:
         return max(stats.idf(a) for a in alternatives)
+    if alternatives and said_everywhere(stats, word):  # what the commonest official term weighs
+        return min(stats.idf(a) for a in alternatives)
     return stats.idf(word)
+
+
+def said_everywhere(stats: TermStatistics, word: str) -> bool:
+    """Is the word in so many passages that finding it tells nothing (学校, 教)?"""
+    return stats.idf(word) < EVERYWHERE_IDF
 
 
 class QuestionWords:
@@ -82,8 +96,9 @@ class QuestionWords:
         alternatives = alternatives or {}
         parts = parts or {}
         self.items = [
-            (word_weight(stats, w, alternatives.get(w, ())), (w, *alternatives.get(w, ())), parts.get(w, ()), w in story)
+            (word_weight(stats, w, alts), _forms(stats, w, alts), parts.get(w, ()), w in story)
             for w in dict.fromkeys(words)
+            for alts in (alternatives.get(w, ()),)
         ]
         self.total = sum(weight for weight, _, _, story in self.items if not story)
 
@@ -119,6 +134,14 @@ class QuestionWords:
             else:
                 found += weight * share
         return found, told
+
+
+def _forms(stats: TermStatistics, word: str, alternatives: Sequence[str]) -> tuple[str, ...]:
+    """What counts as finding the word: it or an official equivalent; only the equivalents
+    for a word said everywhere (学校 of 每个学校 is found by 全覆盖)."""
+    if alternatives and said_everywhere(stats, word):
+        return tuple(alternatives)
+    return (word, *alternatives)
 
 
 def _longest_part(word: str, texts: Sequence[str]) -> float:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bot.answering.compose import AnswerComposer, quotable_topic
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
-from bot.answering.intent import FORM_WORDS, Intent, asks_price, asks_rate, gives_share, is_channel
+from bot.answering.intent import FORM_WORDS, Intent, asks_price, asks_rate, gives_share, is_channel, says_outcome
 from bot.answering.places import SUFFIX as _SUFFIX
 from bot.answering.query import Query
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
@@ -180,7 +180,7 @@ class Decider:
         (`SPECIFIC_RARITY`); a word of the story around the question does not count."""
         texts = [self.region_texts.get(r, "") for r in query.scope.regions]
         for word in query.words:
-            if len(word) < 2 or FORM_WORDS.match(word) or word in query.story or self.stats.commonness(word) < SPECIFIC_RARITY:
+            if len(word) < 2 or FORM_WORDS.match(word) or says_outcome(word) or word in query.story or self.stats.commonness(word) < SPECIFIC_RARITY:
                 continue  # 钱, 规定, 提前, the family's case: not what sets a report apart
             forms = (word, *query.alternatives.get(word, ()))
             if not 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF or any(f in t for f in forms for t in texts):

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.answering.aspects import Disagreement, disagreement, of_sentence, sets_stage
-from bot.answering.coverage import TermStatistics, word_weight
+from bot.answering.coverage import TermStatistics, said_everywhere, word_weight
 from bot.answering.focus import STORY_WEIGHT
 from bot.answering.intent import FORM_WORDS, FREQUENCY, TIME_EXPR, Intent, is_channel, lead_fit
 from bot.answering.query import Query
@@ -91,7 +91,7 @@ class LeadPicker:
         """IDF weight of the question's words in the sentence (plus the intent bonus), and
         whether it gives what the question asks for."""
         body = normalize(sentence)
-        score = sum(self._weight(query, w) * (1.0 if w in body else ALTERNATIVE_WEIGHT) for w in query.words if _holds(query, w, body))
+        score = sum(self._weight(query, w, body) * (1.0 if self._said(query, w, body) else ALTERNATIVE_WEIGHT) for w in query.words)
         if query.intent.wants_rule and len(_SHARE.findall(body)) >= 2:
             score *= STATISTICS_WEIGHT
         gives = _gives(query, body)
@@ -111,10 +111,21 @@ class LeadPicker:
         """IDF weight of the question's words in the sentence, leaving out the words that
         `ignore` matches (收费, 免费 …: they say which case, not what it is about)."""
         body = normalize(sentence)
-        return sum(self._weight(query, w) for w in query.words if not ignore.search(w) and _holds(query, w, body))
+        return sum(self._weight(query, w, body) for w in query.words if not ignore.search(w))
 
-    def _weight(self, query: Query, word: str) -> float:
-        weight = word_weight(self.stats, word, query.alternatives.get(word, ()))
+    def _said(self, query: Query, word: str, body: str) -> bool:
+        """Does the sentence hold the question's own word (not only an official term for it)?
+        For a word said everywhere with official terms (课 of 啥子课), only those count."""
+        return word in body and not (query.alternatives.get(word) and said_everywhere(self.stats, word))
+
+    def _weight(self, query: Query, word: str, body: str) -> float:
+        """The word's weight when the sentence holds it (a word said everywhere, 学校 of
+        每个学校, weighs as its official terms only when they are there)."""
+        alternatives = query.alternatives.get(word, ())
+        if alternatives and said_everywhere(self.stats, word) and not any(a in body for a in alternatives):
+            weight = self.stats.idf(word) if word in body else 0.0
+        else:
+            weight = word_weight(self.stats, word, alternatives) if _holds(query, word, body) else 0.0
         return weight * STORY_WEIGHT if word in query.story else weight
 
     def best(self, query: Query, passage: Passage, limit: int | None = None) -> Lead:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.answering.aspects import Aspects, names_pupils, of_question
 from bot.answering.focus import MIN_QUESTION_WORDS, SUBJECTS, split
-from bot.answering.intent import FORM_WORDS, Intent, intent_of, is_remedy
+from bot.answering.intent import FORM_WORDS, Intent, intent_of, is_remedy, says_outcome
 from bot.answering.places import Gazetteer
 from bot.answering.regions import WITHIN, RegionCatalog, Scope
 from bot.answering.spelling import HomophoneCorrector
@@ -173,8 +173,9 @@ class QueryAnalyzer:
         if context:
             own = set(self._words(topic.replace(normalize(context), " ")))
             borrowed = {w for w in self._words(normalize(context)) if w not in own}
-        # 小学, 初二: the reports' 义务教育 speaks for them (a 幼儿园 or 高中 question is a scope of its own)
-        told = set(story) | {w for w in words if FORM_WORDS.match(w) or names_pupils(w)}
+        # 小学, 初二: the reports' 义务教育 speaks for them (a 幼儿园 or 高中 question is a scope of its own);
+        # 管好, 做完: the reports tell how it turned out in their own words
+        told = set(story) | {w for w in words if FORM_WORDS.match(w) or names_pupils(w) or says_outcome(w)}
         light = set(told)
         if len(words) >= LONG_MESSAGE:  # (not a word the term table gives official terms for: 来查 → 督查)
             light |= {w for w in words if self.tokenizer.commonness(w) < EVERYDAY and (w not in termed or w in story)}

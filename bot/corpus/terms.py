@@ -8,12 +8,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import read_toml
 from bot.errors import ConfigError
 from bot.text import normalize
+
+
+# A phrase of three or more characters also matches with one or two of these between
+# two of its parts: "本校老师" in "本校的老师", "晚点上班" in "晚点来上班".
+_GAP = "[的地得来去了个些都也还就再]{1,2}"
+GAPPED_MIN = 3
+
+
+def _gapped(phrase: str) -> re.Pattern[str] | None:
+    """The phrase with a short run of particles allowed between two of its parts."""
+    if len(phrase) < GAPPED_MIN:
+        return None
+    cuts = [re.escape(phrase[:n]) + _GAP + re.escape(phrase[n:]) for n in range(1, len(phrase))]
+    return re.compile("|".join(cuts))
 
 
 @dataclass(frozen=True)
@@ -24,9 +39,12 @@ class Terms:
     # Longest first, so 老师补课 is matched before 补课; computed once.
     _phrases: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _wrong: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _gaps: dict[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_phrases", tuple(sorted(self.expansions, key=len, reverse=True)))
+        gaps = {phrase: _gapped(phrase) for phrase in self.expansions}
+        object.__setattr__(self, "_gaps", {phrase: pattern for phrase, pattern in gaps.items() if pattern})
         object.__setattr__(self, "_wrong", tuple(sorted(self.typos, key=len, reverse=True)))
 
     def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -41,6 +59,13 @@ class Terms:
                 continue  # 补课 inside 有偿补课 is already the reports' own word
             covered = covered.replace(phrase, "\x00" * len(phrase))
             found.append((phrase, self.expansions[phrase]))
+        said = {phrase for phrase, _ in found}
+        for phrase in self._phrases:  # then with particles between its parts (本校的老师)
+            pattern = None if phrase in said else self._gaps.get(phrase)
+            match = pattern.search(covered) if pattern else None
+            if match:
+                covered = covered[: match.start()] + "\x00" * len(match.group(0)) + covered[match.end() :]
+                found.append((phrase, self.expansions[phrase]))
         return found
 
     def expand(self, text: str) -> list[str]:

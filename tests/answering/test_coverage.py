@@ -51,3 +51,18 @@ def test_evidence_is_the_weight_found_not_a_share() -> None:
     short, long = QuestionWords(["寒暑假"], stats), QuestionWords(["寒暑假", "举报电话", "眼睛"], stats)
     assert long.evidence("寒暑假举报电话") > short.evidence("寒暑假举报电话") == pytest.approx(stats.idf("寒暑假"))
     assert long.coverage("寒暑假举报电话") < short.coverage("寒暑假举报电话")
+
+
+def test_a_word_said_everywhere_is_found_only_by_the_official_terms_given_for_it() -> None:
+    # 课后服务 is in every passage, 寒暑假 in every sixth: "每个学校都有课后服务吗" gave 课后服务 → 寒暑假
+    stats = TermStatistics(_passages(60))
+    words = QuestionWords(["课后服务"], stats, {"课后服务": ("寒暑假",)})
+    assert words.coverage("课后服务寒暑假") == 1.0
+    assert words.coverage("课后服务第1段") == 0.0  # the everyday word alone says nothing
+    assert words.items[0][0] == pytest.approx(stats.idf("寒暑假"))
+
+
+def test_a_word_not_said_everywhere_is_still_found_as_itself() -> None:
+    stats = TermStatistics(_passages(60))
+    words = QuestionWords(["收费"], stats, {"收费": ("寒暑假",)})
+    assert words.coverage("收费") == 1.0 and words.coverage("寒暑假") == 1.0

@@ -213,3 +213,14 @@ def test_a_districts_passage_on_the_topic_answers_though_it_lacks_a_word_another
     answer = shipped_service.ask("南通通州对学校布置作业有没有管理")  # 通州 says 作业管理, not 布置
     assert not answer.tentative and not answer.scope_note and answer.quotes[0].passage.region == "江苏省南通市通州区"
     assert "三单公开制度" in lead(answer)
+
+
+def test_a_verb_with_its_result_does_not_set_a_districts_report_apart(shipped_service: Service) -> None:
+    answer = shipped_service.ask("瀘州學校作業時間有沒有管好")  # 管好 is nowhere in 泸州's report; 控制达标 is
+    assert not answer.tentative and not answer.scope_note and answer.quotes[0].passage.region == "四川省泸州市"
+    assert "99.76%" in lead(answer)
+
+
+def test_who_teaches_the_after_school_service_is_answered_with_the_staff(shipped_service: Service) -> None:
+    assert "在职教师为主" in lead(shipped_service.ask("涪陵课后服务那些老师是哪里来的,是本校的还是外头请的?"))
+    assert "在职教师为主" in lead(shipped_service.ask("放学后的托管谁来教"))

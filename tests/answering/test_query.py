@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.answering.intent import Intent
 from bot.answering.query import QueryAnalyzer, strip_filler
 from bot.corpus.terms import Terms, load_terms
 from bot.text import Tokenizer
@@ -84,6 +85,31 @@ def test_expansion_prefers_the_longest_phrase() -> None:
     assert terms.expand("老师补课怎么办") == ["有偿补课"]
 
 
+@pytest.mark.parametrize(("text", "phrase"), [("本校的老师", "本校老师"), ("第二天能不能晚点来上班", "晚点上班"), ("多少的钱", "多少钱")])
+def test_a_phrase_matches_with_particles_between_its_parts(text: str, phrase: str) -> None:
+    terms = Terms(expansions={"本校老师": ("在职教师为主",), "晚点上班": ("弹性上下班",), "多少钱": ("收费",), "作业": ("作业",)})
+    assert [found for found, _ in terms.matches(text)] == [phrase]
+
+
+def test_a_phrase_does_not_match_across_other_words() -> None:
+    terms = Terms(expansions={"晚点上班": ("弹性上下班",)})
+    assert terms.matches("晚点吃饭再上班") == [] and terms.matches("晚点,上班") == []
+
+
+def test_the_time_of_day_only_adds_when_found(analyzer: QueryAnalyzer) -> None:
+    assert "下午" in analyzer.analyze("学校下午那个课后服务是每个学校都有吗").story
+
+
+def test_taking_money_to_tutor_does_not_ask_for_a_price(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("有些老师私下收钱给学生补课,现在有人管没得").intent is not Intent.FIGURE
+    assert analyzer.analyze("现再有人管没得").text == "现在有人管没得"
+
+
+def test_a_verb_with_its_result_is_not_what_is_asked(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("泸州学校作业时间有没有管好")
+    assert "管好" in query.story and "作业" not in query.story
+
+
 def test_non_string_question_is_rejected(analyzer: QueryAnalyzer) -> None:
     with pytest.raises(TypeError):
         analyzer.analyze(None)  # type: ignore[arg-type]
@@ -140,6 +166,11 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("我是护士,能不能去学校给学生讲点课", "家长走进校园"),
         ("娃儿成绩差,放学后有人专门辅导不", "学有困难"),
         ("报班前咋个晓得这个机构靠不靠谱", "监管与服务综合平台"),
+        ("娃儿在学校作业写得完不", "完成率"),
+        ("放学后能不能打球", "篮球"),
+        ("学校音乐美术老师配齐了没", "音体美"),
+        ("课后服务是哪些老师在上", "在职教师为主"),
+        ("是本校的还是外头请的", "校外教师"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
