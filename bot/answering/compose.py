@@ -17,10 +17,11 @@ parent's script.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answering.aspects import disagreement, of_sentence
 from bot.answering.coverage import TermStatistics
+from bot.answering.intent import Intent, is_channel
 from bot.answering.leads import Lead, LeadPicker, split_sentences
 from bot.answering.mixed import CASES_HEAD, fee_cases
 from bot.answering.query import Query, topic_phrase
@@ -157,15 +158,21 @@ class AnswerComposer:
         if channel is not None:
             quotes.append(Quote(_display(channel[1], channel[0], script), channel[0], _citation(channel[0], script)))
         rule_hits = [h for h in hits if channel is None or h.passage.id != channel[0].id] or list(hits)
+        rule_hits = [h for h in rule_hits if not _only_channel(h.passage)] or rule_hits  # a second channel is no rule
         if rule_hits:
-            pick, run = self.leads.pick(query, rule_hits, query.scope.regions)  # the named district's rule first
+            # what applies to the problem told (the story), not where to call
+            as_rule = replace(query, intent=Intent.FACT, wants_hotline=False, story=frozenset())
+            pick, run = self.leads.pick(as_rule, rule_hits, query.scope.regions)  # the named district's rule first
             passage = rule_hits[pick].passage
             if not quotes or run.text not in quotes[0].text:
                 quotes.append(Quote(_display(run.text, passage, script), passage, _citation(passage, script), self._scope_label(run, script)))
         message = to_script(note + REMEDY_HEAD, script)
         parts = [message]
-        if channel is not None:
-            parts.append(f"{quotes[0].text}\n——{quotes[0].citation}")
+        if channel is not None:  # with the report's other channel, when a passage of its own names one
+            more = next((h.passage for h in hits if h.passage.doc_id == channel[0].doc_id and h.passage.id != channel[0].id and _only_channel(h.passage)), None)
+            extra = _display(more.text, more, script) if more is not None and more.text not in quotes[0].text else ""
+            said = "\n".join(text for text in (quotes[0].text, extra) if text)
+            parts.append(f"{said}\n——{quotes[0].citation}")
         parts.append(self._hotline_text(hotlines, script))
         rules = quotes[1:] if channel is not None else quotes
         if rules:
@@ -222,6 +229,11 @@ class AnswerComposer:
             note = f"({h.note})" if h.note else ""
             lines.append(to_script(f"📞 {h.name}: {contact}{note}", script))
         return "\n".join(lines)
+
+
+def _only_channel(passage: Passage) -> bool:
+    """Does every sentence of the passage name a way to report, and nothing else it rules?"""
+    return all(is_channel(normalize(sentence)) for sentence in split_sentences(passage.text))
 
 
 def _display(text: str, passage: Passage, script: Script) -> str:

@@ -14,6 +14,8 @@ its own district. One district's figure is never presented as another's.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,6 +45,8 @@ SPECIFIC_DF = 3
 # ... and it must be rare in general Chinese too (`Tokenizer.commonness`): 耗材费, 双减假,
 # 体育课 are; 上课, 提前, 一次 only happen to be rare in the reports.
 SPECIFIC_RARITY = 12.0
+# Words that ask (几号, 几分钟, 哪家), not what about.
+_ASKING_WORD = re.compile(r"^(?:几|多少|哪|好多)")
 PLACE_PROMPT = "您想了解{place}的哪方面?例如:{place}课后服务怎么收费?{place}的举报电话是多少?"
 ELSEWHERE = "以下是{region}的做法,仅供参考:"
 
@@ -141,6 +145,9 @@ class Decider:
         # a price asked for that no lead sentence states (a rule on prepaid fees is not a price)
         unpriced = query.intent is Intent.FIGURE and asks_price(query.text) and not lead.gives
         tentative = tentative or p < t.answer or not lead.fits or unpriced
+        # not sure, and the question is about something no report ever names (校服, 驾照): no answer
+        if tentative and not note and not query.scope.named and query.intent is not Intent.REMEDY and self._unheard(query):
+            return self.composer.abstain(query, hits[:top_k], p)
         if query.intent is Intent.REMEDY:
             channel = self.composer.leads.channel(query, self.channels, prefer=prefer or query.scope.regions)
             return self.composer.remedy(query, hits, p, channel, top_k, note=note, tentative=tentative)
@@ -190,6 +197,15 @@ class Decider:
                 continue  # 作业公示 said as "作业布置、公示": the words are there, apart
             return True
         return False
+
+    def _unheard(self, query: Query) -> bool:
+        """Does the question ask about a specific word (rare in general Chinese too) that no
+        report uses and the term table has no official word for?"""
+        return any(
+            len(w) >= 2 and w not in query.story and not FORM_WORDS.match(w) and not _ASKING_WORD.match(w)
+            and not query.alternatives.get(w) and self.stats.df(w) == 0 and self.stats.commonness(w) >= SPECIFIC_RARITY
+            for w in query.words
+        )
 
     def _passages_of(self, regions: Sequence[str]) -> list[str]:
         """The regions' passages, one search text each (`region_texts` joins them by lines)."""

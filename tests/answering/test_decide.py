@@ -224,3 +224,20 @@ def test_a_verb_with_its_result_does_not_set_a_districts_report_apart(shipped_se
 def test_who_teaches_the_after_school_service_is_answered_with_the_staff(shipped_service: Service) -> None:
     assert "在职教师为主" in lead(shipped_service.ask("涪陵课后服务那些老师是哪里来的,是本校的还是外头请的?"))
     assert "在职教师为主" in lead(shipped_service.ask("放学后的托管谁来教"))
+
+
+def test_what_do_i_do_quotes_the_rule_on_the_problem_told_not_a_second_channel(shipped_service: Service) -> None:
+    answer = shipped_service.ask("班主任天天让我们在群里批改作业、签字拍照上传,这个到底合不合规定啊?能不能反映")
+    assert answer.remedy and CHANNEL.search(normalize(answer.quotes[0].text))
+    assert "批改作业" in answer.quotes[1].text and not CHANNEL.search(normalize(answer.quotes[1].text))
+
+
+def test_what_do_i_do_gives_both_of_a_districts_channels(shipped_service: Service) -> None:
+    answer = shipped_service.ask("涪陵 发现有老师偷偷在外头补课 找哪里举报")
+    channels = answer.text.split("\n\n")[1]  # after the heading, before the hotline directory
+    assert "举报信箱" in channels and "监督举报电话" in channels and "有偿补课" in answer.quotes[1].text
+
+
+def test_a_question_about_something_no_report_names_is_refused_not_half_answered(shipped_service: Service) -> None:
+    assert shipped_service.ask("高中生周末还能去补习班吗").abstained  # 高中生: the reports speak of 义务教育
+    assert not shipped_service.ask("课后服务一般几点结束").abstained

@@ -171,6 +171,9 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("学校音乐美术老师配齐了没", "音体美"),
         ("课后服务是哪些老师在上", "在职教师为主"),
         ("是本校的还是外头请的", "校外教师"),
+        ("娃儿学得吃力,课后服务有人管不", "学有困难"),
+        ("每天留啥作业能不能公开给家长看看", "三单公开制度"),
+        ("有点自闭倾向,有没有这方面的安排", "融合教育"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
@@ -181,3 +184,13 @@ def test_the_topic_quoted_back_leaves_out_what_the_places_removal_left(analyzer:
     from bot.answering.query import topic_phrase
 
     assert topic_phrase(analyzer.analyze("我在泸州,听说现在要求每个娃都要会游泳,真的假的?")) == "要求每个娃都要会游泳"
+
+
+def test_a_subject_teacher_is_a_school_teacher_not_tutoring(analyzer: QueryAnalyzer) -> None:
+    assert "学科类培训" not in analyzer.analyze("那个数学老师是不是调走了").expansions
+    assert "学科类培训" in analyzer.analyze("请人来家里教数学").expansions
+
+
+def test_procedures_ask_for_a_kind_of_answer(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("外地户口想把娃转学到重庆读书,要准备啥子手续")
+    assert "转学" not in query.story  # 手续 alone does not make the story the parent's case
