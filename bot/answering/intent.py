@@ -44,7 +44,7 @@ _REMEDY = re.compile(
 _OFTEN = re.compile(r"(?:多久|多长时间|几天|多少天|隔多久)[^,，。?？]{0,4}一次|一[周月年天]几次|每[周月年天]几次|每学期几次|多频繁|频率")
 # ... and a sentence saying how often: 每月, 定期 (not a count: 讲座85次)
 FREQUENCY = re.compile(r"每[日天周月年]|每学期|每学年|定期|常态化")
-_TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
+_TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几(?![家所个次项名位人件条门种批块份])|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
 _FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱(?![给补上办开教辅])|[收交付]多少|学费|托管费")
 # Measure words: 几 or 好多 before one asks "how many" (好多 in southwestern Mandarin:
 # "具体好多嘛", "关了好多家", "发了好多份"; not "布置得好多哦", "太好多了": so much).
@@ -83,7 +83,7 @@ TIME_EXPR = re.compile(
 # Question words that ask for a kind of answer (a time, an amount, a rule), not what it is
 # about: a sentence holding only these ("时间" for 多久) does not speak of the question,
 # and a report lacking them ("规定") does not lack the topic.
-FORM_WORDS = re.compile(r"^(?:多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让|一次|几次|频率|地方|手续|流程|程序|条件|上午|中午|下午|傍晚|晚上|早上)$")
+FORM_WORDS = re.compile(r"^(?:(?:硬性|具体|明确|相关|有关)(?:规定|要求)|多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让|一次|几次|频率|地方|手续|流程|程序|条件|上午|中午|下午|傍晚|晚上|早上)$")
 
 # A verb and how it turned out (管好, 做完, 学懂, 管住): asks whether something is done, and
 # the reports say so with their own words (严管, 控制达标), so it is not what the question is about.

@@ -21,6 +21,8 @@ _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 _FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"))
 MIN_LEN, MAX_LEN = 2, 6
+# Particles that follow a verb: the character before them stands as a word of its own.
+_ASPECT = frozenset("了着过")
 # A word this common in jieba's dictionary (借宿 140, 房价 655, 该 > 10000) is not taken for a slip.
 COMMON_WORD = 300
 
@@ -107,8 +109,8 @@ class HomophoneCorrector:
         return word
 
     def _plausible_slip(self, stretch: str, word: str, offset: int, starts: dict[int, tuple[str, int]]) -> bool:
-        if len(stretch) == MIN_LEN:
-            return self.frequency(stretch) == 0
+        if len(stretch) == MIN_LEN:  # (a verb and its 了 is no slip: 建了 is not 减了)
+            return self.frequency(stretch) == 0 and stretch[-1] not in _ASPECT
         changed = {offset + n for n, (a, b) in enumerate(zip(stretch, word)) if a != b}
         position = offset
         while position < offset + len(stretch):

@@ -172,6 +172,8 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("课后服务是哪些老师在上", "在职教师为主"),
         ("是本校的还是外头请的", "校外教师"),
         ("娃儿学得吃力,课后服务有人管不", "学有困难"),
+        ("乡下好多学校都没得几个学生了,空起,咋个处理的", "空心学校"),
+        ("老师培训主要练哪些本事", "能力"),
         ("每天留啥作业能不能公开给家长看看", "三单公开制度"),
         ("有点自闭倾向,有没有这方面的安排", "融合教育"),
     ],
@@ -194,3 +196,12 @@ def test_a_subject_teacher_is_a_school_teacher_not_tutoring(analyzer: QueryAnaly
 def test_procedures_ask_for_a_kind_of_answer(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("外地户口想把娃转学到重庆读书,要准备啥子手续")
     assert "转学" not in query.story  # 手续 alone does not make the story the parent's case
+
+
+def test_how_many_were_found_is_a_count_not_a_time(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("补习班查到几家了").intent is Intent.COUNT
+    assert analyzer.analyze("课后服务开到几点").intent is Intent.TIME
+
+
+def test_a_hard_rule_asks_for_a_kind_of_answer(analyzer: QueryAnalyzer) -> None:
+    assert "硬性规定" in analyzer.analyze("对老师布置、批改作业有啥子硬性规定没得").story

@@ -79,3 +79,8 @@ def test_a_sample_of_a_large_corpus_ranks_sound_alike_words() -> None:
     sampled = HomophoneCorrector(["其中", "期中"], "其中其中期中", sample_text="期中")
     assert sampled.by_sound[sound_key("其中")] == "期中"
     assert sampled.corpus_text == "其中其中期中"  # the reports' own words are still checked in full
+
+
+def test_a_verb_and_its_particle_is_not_a_slip_for_a_word_that_sounds_alike() -> None:
+    corrector = HomophoneCorrector(["减了", "补课"], "压减")
+    assert corrector.correct("寄宿学校建了几所", [("寄宿", 0, 2), ("学校", 2, 4), ("建了", 4, 6), ("几所", 6, 8)])[0] == "寄宿学校建了几所"
