@@ -174,6 +174,7 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("娃儿学得吃力,课后服务有人管不", "学有困难"),
         ("乡下好多学校都没得几个学生了,空起,咋个处理的", "空心学校"),
         ("老师培训主要练哪些本事", "能力"),
+        ("一次交了好几千,老板跑了这钱有没有银行管", "金融单位"),
         ("每天留啥作业能不能公开给家长看看", "三单公开制度"),
         ("有点自闭倾向,有没有这方面的安排", "融合教育"),
     ],
@@ -205,3 +206,8 @@ def test_how_many_were_found_is_a_count_not_a_time(analyzer: QueryAnalyzer) -> N
 
 def test_a_hard_rule_asks_for_a_kind_of_answer(analyzer: QueryAnalyzer) -> None:
     assert "硬性规定" in analyzer.analyze("对老师布置、批改作业有啥子硬性规定没得").story
+
+
+@pytest.mark.parametrize("question", ["老板跑了咋个办", "报了个机构老板跑了,哪里能查能管的啊"])
+def test_southwestern_what_do_i_do(analyzer: QueryAnalyzer, question: str) -> None:
+    assert analyzer.analyze(question).intent is Intent.REMEDY
