@@ -241,3 +241,10 @@ def test_what_do_i_do_gives_both_of_a_districts_channels(shipped_service: Servic
 def test_a_question_about_something_no_report_names_is_refused_not_half_answered(shipped_service: Service) -> None:
     assert shipped_service.ask("高中生周末还能去补习班吗").abstained  # 高中生: the reports speak of 义务教育
     assert not shipped_service.ask("课后服务一般几点结束").abstained
+
+
+def test_a_district_answering_in_other_words_is_not_told_it_lacks_them(shipped_service: Service) -> None:
+    answer = shipped_service.ask("在泸州,作业时间没超标的学校占好多?")  # 泸州 says 控制达标, 涪陵 says 超标
+    assert not answer.tentative and answer.quotes[0].passage.region == "四川省泸州市" and "99.76%" in lead(answer)
+    answer = shipped_service.ask("通州有几个教育集团嘛?差点的学校能不能跟到沾光?")
+    assert not answer.tentative and "15个“紧密型”教育集团" in lead(answer)
