@@ -112,7 +112,7 @@ STOPWORDS = frozenset(
     那家 这家 市里 区里 县里 这边 那边 人家 别人 读 在读 里头 还会 还要 真的假的 真的假 真假 是真的 我娃 我娃儿 我家娃 俺娃 你娃
     爸爸 妈妈 他爸 他妈 娃他爸 娃他妈 爷爷 奶奶 外公 外婆 姥姥 姥爷 婆婆 公公 孙子 孙女 外孙 外孙女 侄儿 侄子 侄女 外甥 外甥女
     哥哥 姐姐 弟弟 妹妹 表哥 表姐 表弟 表妹 亲戚 同事 朋友 邻居 老大 老二 老三
-    一共 总共 还有 只有 万一 这方面 那方面 方面 这块 那块 这一块 那会儿 这会儿 类似 相似 同样 一样 好多 比如 例如 譬如 问下 问问 没得 有没得 晓得 晓不晓得 咋个 咋子 么子 啥样 哪样 嘛 噻 撒 哈 咯 伐 不咯 """.split()
+    一共 总共 还有 只有 万一 上头 这方面 那方面 方面 这块 那块 这一块 那会儿 这会儿 类似 相似 同样 一样 好多 比如 例如 譬如 问下 问问 没得 有没得 晓得 晓不晓得 咋个 咋子 么子 啥样 哪样 嘛 噻 撒 哈 咯 伐 不咯 """.split()
 )
 
 
@@ -194,7 +194,8 @@ class Tokenizer:
         """jieba's words with three mis-cuts of spoken questions taken apart:
 
         - the tail of an A-not-A question cut apart ("管得严/不严", "多/不多") goes;
-        - an A glued to the word before it ("钱安/不/安全") goes back: 钱, 安全;
+        - an A glued to the word before it ("钱安/不/安全") goes back: 钱, 安全, and an A
+          standing alone before the whole word ("舍/不/舍得") goes;
         - who is asked about or counted, glued to the verb ("有没有/人查", "好多/人去",
           "外头的/人会来"), leaves the verb (查, 来)."""
         kept: list[str] = []
@@ -202,6 +203,8 @@ class Tokenizer:
             before, after = (cut[n - 1] if n else ""), (cut[n + 1] if n + 1 < len(cut) else "")
             if before and len(w) == 2 and w[0] in "不没" and before.endswith(w[1]):
                 continue
+            if len(w) == 1 and after in ("不", "没") and n + 2 < len(cut) and cut[n + 2].startswith(w) and len(cut[n + 2]) > 1:
+                continue  # "舍/不/舍得": the A of an A-not-A question before the whole word
             if w in ("不", "没") and len(before) == 2 and after.startswith(before[1]) and kept and kept[-1] == before and self._unknown(before):
                 kept[-1] = before[0]
                 continue

@@ -95,3 +95,7 @@ def test_someone_asked_about_is_not_glued_to_what_they_do() -> None:
 
 def test_only_is_not_a_content_word() -> None:
     assert Tokenizer().content_words("还是只有城里的学校有") == ["城里", "学校"]
+
+
+def test_the_a_of_an_a_not_a_question_before_the_whole_word_is_not_a_word() -> None:
+    assert Tokenizer().content_words("到底舍不舍得花钱") == ["舍得", "花钱"]  # jieba: 舍 / 不 / 舍得

@@ -66,6 +66,8 @@ CHANNEL = re.compile(r"举报电话|举报信箱|投诉举报|监督举报|投�
 # Counts, shares and money: what a statistic is made of.
 STAT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|余?(?:所|家|个|名|人|项|次|场|门|块|份|件|篇|册|座|元|平方米))|百分点")
 _SPENDING = re.compile(r"投入|经费|预算|资金")
+# A question about what the government puts in ("舍不舍得花钱", "一年投好多"), not what a family pays.
+_PUBLIC_MONEY = re.compile(r"舍不舍得|舍得|投入|投了|投好多|投多少|政府[^,，。?？]{0,6}花")
 # What answers "how much does it cost": a rate, a charge, who pays, an exemption, how
 # prepaid fees are kept (not a bare mention of 收费, as in "招生收费等行为").
 _FEE_RULE = re.compile(
@@ -136,6 +138,8 @@ def intent_of(text: str) -> Intent:
         return Intent.OFTEN
     if _TIME.search(text):
         return Intent.TIME
+    if _PUBLIC_MONEY.search(text):  # how much the district spends: its spending figures answer
+        return Intent.COUNT
     if _FIGURE.search(text):
         return Intent.FIGURE
     if _COUNT.search(text) or _OPINION.search(text):  # what people think is answered by a satisfaction rate

@@ -215,3 +215,8 @@ def test_a_hard_rule_asks_for_a_kind_of_answer(analyzer: QueryAnalyzer) -> None:
 @pytest.mark.parametrize("question", ["老板跑了咋个办", "报了个机构老板跑了,哪里能查能管的啊"])
 def test_southwestern_what_do_i_do(analyzer: QueryAnalyzer, question: str) -> None:
     assert analyzer.analyze(question).intent is Intent.REMEDY
+
+
+def test_what_the_government_spends_is_a_figure_not_a_price(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("政府在教育上头到底舍不舍得花钱,一年投好多进去").intent is Intent.COUNT
+    assert analyzer.analyze("课后服务要花钱吗").intent is Intent.FIGURE
