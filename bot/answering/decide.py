@@ -173,11 +173,12 @@ class Decider:
         self, query: Query, local: Sequence[Hit], reports: Sequence[Hit], local_p: float, others_p: float, swapped: bool = False
     ) -> bool:
         """Is the place's report, if not a sure answer, the closest there is? (After a
-        swap of place, the closest the place's report comes, unless far off.)"""
+        swap of place, the closest the place's report comes, unless far off, even when
+        it lacks a word the district asked about before holds: 云阳's 指导手册.)"""
         share = SWAPPED_SHARE if swapped else LOCAL_SHARE
         return (
             local_p >= self.thresholds.tentative and (swapped or local_p >= others_p) and self._holds_up(local, reports, share)
-            and self._fits(query, local) and not self._lacks_specific(query)
+            and self._fits(query, local) and (swapped or not self._lacks_specific(query))
         )
 
     def _lacks_specific(self, query: Query) -> bool:

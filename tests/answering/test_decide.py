@@ -248,3 +248,8 @@ def test_a_district_answering_in_other_words_is_not_told_it_lacks_them(shipped_s
     assert not answer.tentative and answer.quotes[0].passage.region == "四川省泸州市" and "99.76%" in lead(answer)
     answer = shipped_service.ask("通州有几个教育集团嘛?差点的学校能不能跟到沾光?")
     assert not answer.tentative and "15个“紧密型”教育集团" in lead(answer)
+
+
+def test_after_a_swap_of_place_its_closest_passage_is_quoted_though_it_lacks_the_first_districts_word(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "云阳县的作业设计有没得啥子指导手册", "那涪陵呢", "泸州的呢?")  # 指导手册 is only 云阳's
+    assert answer.quotes[0].passage.region == "四川省泸州市" and answer.tentative
