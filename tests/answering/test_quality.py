@@ -51,7 +51,7 @@ HELD_OUT = (
     "dev_questions.jsonl", "parent_questions.jsonl", "fresh_questions.jsonl", "blind_reading.jsonl",
     "blind_questions.jsonl", "blind_questions2.jsonl", "blind_questions3.jsonl", "blind_questions4.jsonl",
     "blind_questions5.jsonl", "blind_questions6.jsonl", "blind_questions7.jsonl", "blind_questions8.jsonl",
-    "blind_questions9.jsonl",
+    "blind_questions9.jsonl", "blind_questions10.jsonl",
 )
 CONVERSATIONS = (
     "conversations_heldout.jsonl", "conversations_blind.jsonl", "conversations_fresh3.jsonl", "conversations_final.jsonl", "conversations_final2.jsonl",
