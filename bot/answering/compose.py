@@ -157,8 +157,9 @@ class AnswerComposer:
         quotes: list[Quote] = []
         if channel is not None:
             quotes.append(Quote(_display(channel[1], channel[0], script), channel[0], _citation(channel[0], script)))
+        only_channels = {h.passage.id for h in hits if _only_channel(h.passage)}
         rule_hits = [h for h in hits if channel is None or h.passage.id != channel[0].id] or list(hits)
-        rule_hits = [h for h in rule_hits if not _only_channel(h.passage)] or rule_hits  # a second channel is no rule
+        rule_hits = [h for h in rule_hits if h.passage.id not in only_channels] or rule_hits  # a second channel is no rule
         if rule_hits:
             # what applies to the problem told (the story), not where to call
             as_rule = replace(query, intent=Intent.FACT, wants_hotline=False, story=frozenset())
@@ -169,7 +170,7 @@ class AnswerComposer:
         message = to_script(note + REMEDY_HEAD, script)
         parts = [message]
         if channel is not None:  # with the report's other channel, when a passage of its own names one
-            more = next((h.passage for h in hits if h.passage.doc_id == channel[0].doc_id and h.passage.id != channel[0].id and _only_channel(h.passage)), None)
+            more = next((h.passage for h in hits if h.passage.doc_id == channel[0].doc_id and h.passage.id != channel[0].id and h.passage.id in only_channels), None)
             extra = _display(more.text, more, script) if more is not None and more.text not in quotes[0].text else ""
             said = "\n".join(text for text in (quotes[0].text, extra) if text)
             parts.append(f"{said}\n——{quotes[0].citation}")

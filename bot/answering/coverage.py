@@ -95,11 +95,10 @@ class QuestionWords:
     ) -> None:
         alternatives = alternatives or {}
         parts = parts or {}
-        self.items = [
-            (word_weight(stats, w, alts), _forms(stats, w, alts), parts.get(w, ()), w in story)
-            for w in dict.fromkeys(words)
-            for alts in (alternatives.get(w, ()),)
-        ]
+        self.items = []
+        for w in dict.fromkeys(words):
+            alts = alternatives.get(w, ())
+            self.items.append((word_weight(stats, w, alts), _forms(stats, w, alts), parts.get(w, ()), w in story))
         self.total = sum(weight for weight, _, _, story in self.items if not story)
 
     def coverage(self, *texts: str) -> float:

@@ -15,7 +15,6 @@ its own district. One district's figure is never presented as another's.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -188,7 +187,7 @@ class Decider:
         (`SPECIFIC_RARITY`); a word of the story around the question does not count."""
         texts = [self.region_texts.get(r, "") for r in query.scope.regions]
         for word in query.words:
-            if len(word) < 2 or FORM_WORDS.match(word) or says_outcome(word) or word in query.story or self.stats.commonness(word) < SPECIFIC_RARITY:
+            if not self._specific(query, word):
                 continue  # 钱, 规定, 提前, the family's case: not what sets a report apart
             forms = (word, *query.alternatives.get(word, ()))
             if not 0 < min(self.stats.df(f) or 10**6 for f in forms) <= SPECIFIC_DF or any(f in t for f in forms for t in texts):
@@ -200,12 +199,16 @@ class Decider:
         return False
 
     def _unheard(self, query: Query) -> bool:
-        """Does the question ask about a specific word (rare in general Chinese too) that no
-        report uses and the term table has no official word for?"""
-        return any(
-            len(w) >= 2 and w not in query.story and not FORM_WORDS.match(w) and not _ASKING_WORD.match(w)
-            and not query.alternatives.get(w) and self.stats.df(w) == 0 and self.stats.commonness(w) >= SPECIFIC_RARITY
-            for w in query.words
+        """Does the question ask about a specific word no report uses and the term table cannot translate?"""
+        unheard = (w for w in query.words if not _ASKING_WORD.match(w) and not query.alternatives.get(w) and self.stats.df(w) == 0)
+        return any(self._specific(query, w) for w in unheard)
+
+    def _specific(self, query: Query, word: str) -> bool:
+        """Is the word one of the question's own (not the story's), not one asking for a kind
+        of answer (规定) or how it turned out (管好), and rare in general Chinese too?"""
+        return (
+            len(word) >= 2 and word not in query.story and not FORM_WORDS.match(word) and not says_outcome(word)
+            and self.stats.commonness(word) >= SPECIFIC_RARITY
         )
 
     def _passages_of(self, regions: Sequence[str]) -> list[str]:
