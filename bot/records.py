@@ -141,6 +141,7 @@ class DialogState:
     subject: str = ""  # what it was about (课后服务, 作业, 校外培训 …), when recognised
     ts: float = 0.0  # when it was asked (seconds since the epoch)
     script: Script = "simplified"  # the script the parent writes in (kept for "那涪陵呢")
+    home: str = ""  # the place the parent said they are from ("我娃儿在云阳读小学"), as written
 
 
 @dataclass(frozen=True)

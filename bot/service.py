@@ -187,12 +187,12 @@ class Service:
         script = _script(question, p.followups.fresh(state, now))
         ranking = self._rank(p, searched, region, k, script=script, context=completion.context)
         query, reports = ranking.query, ranking.reports
-        if not query.text:
+        if not query.text or is_acknowledgement(question):
             answer = p.composer.thank(query) if is_acknowledgement(question) else p.composer.greet(query)
             return replace(answer, question=question, state=p.followups.fresh(state, now)), ranking
         ranked = tuple(reports[:k])
         faq = self._faq_match(ranking.dense)
-        if query.scope.named and not topic_core(query.topic):
+        if query.scope.named and (not topic_core(query.topic) or completion.introduces):
             answer = p.decider.place_only(query)
         elif faq is not None:
             answer = p.composer.from_faq(query, faq.passage, ranked, self.calibration.probability(ranking.features))

@@ -125,6 +125,8 @@ _A_NOT_A = re.compile(r"^(\w)不\1|^(\w)没\2")
 _PARTICLE_END = re.compile(r"[嘛哈噻撒咯嘞咧哟呀啊呢吧哦噢喃嗦]$")
 # The tail of a question ("…管没得", "…要钱不") jieba may glue to the word before.
 _QUESTION_TAIL = re.compile(r"(?:没得|没有|不)$")
+# "How" jieba may glue to the verb after it in a word it does not know ("咋管", "咋个搞").
+_ASKING_HEAD = re.compile(r"^(?:咋个|咋子|咋|怎么|怎)")
 # Modal verbs jieba glues to the verb after them in a word it does not know ("人会来").
 _MODALS = frozenset("会能要想")
 _COUNT_WORD = re.compile(r"^(?:几|多少|好多|多)[项个所家门次种名人节条块成份件位张本场批]$")
@@ -224,6 +226,9 @@ class Tokenizer:
         cut as 特色/课嘛, "看哈", "有人/管没得"): a word jieba does not know that ends in one
         is the word before it."""
         if len(word) > 1 and self._unknown(word):
+            head = _ASKING_HEAD.match(word)
+            if head and len(word) > len(head.group(0)):
+                return word[len(head.group(0)):]  # "咋管", "咋个搞": the verb asked about
             tail = _PARTICLE_END.search(word) or _QUESTION_TAIL.search(word[1:])
             if tail:
                 return word[: len(word) - len(tail.group(0))]

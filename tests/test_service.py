@@ -207,3 +207,30 @@ def test_a_price_no_report_states_is_answered_tentatively(shipped_service: Servi
     training = shipped_service.ask("校外培训班一节课最多能收多少钱")
     assert training.tentative and not training.abstained
     assert not shipped_service.ask("课后服务一个月多少钱").tentative  # 不高于2元/课时 is a price
+
+
+def test_a_remark_on_the_answer_keeps_the_conversation(shipped_service: Service) -> None:
+    first = shipped_service.ask("泸州课后服务搞得怎么样", now=1_000_000.0)
+    remark = shipped_service.ask("哦45万人 好多哦", state=first.state, now=1_000_020.0)
+    assert remark.text.startswith("不客气") and remark.state == first.state
+    swapped = shipped_service.ask("换成涪陵是啥情况", state=remark.state, now=1_000_040.0)
+    assert swapped.asked_region == "重庆市涪陵区" and "45万" not in swapped.effective_question
+
+
+def test_where_the_family_is_from_is_acknowledged_and_kept(shipped_service: Service) -> None:
+    told = shipped_service.ask("我娃儿在云阳读小学", now=1_000_000.0)
+    assert told.text.startswith("有云阳县的报告") and not told.quotes
+    asked = shipped_service.ask("学校布置作业有啥子规定没得", state=told.state, now=1_000_020.0)
+    assert asked.asked_region == "重庆市云阳县" and asked.quotes[0].passage.region == "重庆市云阳县"
+
+
+@pytest.mark.parametrize("question", ["今年寒假几号放假", "公办幼儿园一学期学费要好多钱"])
+def test_a_date_or_price_no_report_gives_is_refused(shipped_service: Service, question: str) -> None:
+    # a rule about 节假日 is no date; a school's 2元/课时 is no kindergarten's fee
+    assert shipped_service.ask(question).abstained
+
+
+def test_after_a_swap_of_place_a_count_answers_for_a_rate(shipped_service: Service) -> None:
+    first = shipped_service.ask("云阳的课后服务参与率好高哦", now=1_000_000.0)
+    swapped = shipped_service.ask("泸州那边嘞?", state=first.state, now=1_000_020.0)
+    assert swapped.tentative and swapped.quotes[0].passage.region == "四川省泸州市" and "45万人" in swapped.text

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from bot.answering.compose import AnswerComposer, quotable_topic
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
-from bot.answering.intent import FORM_WORDS, Intent, asks_price, asks_rate, gives_share, is_channel, says_outcome
+from bot.answering.intent import FORM_WORDS, Intent, asks_date, asks_price, asks_rate, gives_date, gives_share, is_channel, says_outcome
 from bot.answering.places import SUFFIX as _SUFFIX
 from bot.answering.query import Query
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
@@ -141,9 +141,13 @@ class Decider:
         # no candidate sentence holds a word of the question: a tentative answer would be beside the point
         if query.intent is not Intent.REMEDY and not lead.worded:
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
-        # a price asked for that no lead sentence states (a rule on prepaid fees is not a price)
-        unpriced = query.intent is Intent.FIGURE and asks_price(query.text) and not lead.gives
-        tentative = tentative or p < t.answer or not lead.fits or unpriced
+        # a price asked for and no sentence fitting the question (a school's fee is not a
+        # kindergarten's), or a date and no sentence giving one: the reports do not say; a
+        # price asked for that only a related rule answers (prepaid fees): tentative
+        priced = query.intent is Intent.FIGURE and asks_price(query.text)
+        if (priced and not lead.fits) or (query.intent is Intent.TIME and asks_date(query.text) and not gives_date(lead.text)):
+            return self.composer.abstain(query, hits[:top_k], p, note=refusal)
+        tentative = tentative or p < t.answer or not lead.fits or (priced and not lead.gives)
         # not sure, and the question is about something no report ever names (校服, 驾照): no answer
         if tentative and not note and not query.scope.named and query.intent is not Intent.REMEDY and self._unheard(query):
             return self.composer.abstain(query, hits[:top_k], p)
@@ -173,11 +177,12 @@ class Decider:
     ) -> bool:
         """Is the place's report, if not a sure answer, the closest there is? (After a
         swap of place, the closest the place's report comes, unless far off, even when
-        it lacks a word the district asked about before holds: 云阳's 指导手册.)"""
+        it lacks a word the district asked about before holds (云阳's 指导手册) or gives
+        a count where the district before gave a rate (泸州's 参与学生45万人).)"""
         share = SWAPPED_SHARE if swapped else LOCAL_SHARE
         return (
             local_p >= self.thresholds.tentative and (swapped or local_p >= others_p) and self._holds_up(local, reports, share)
-            and self._fits(query, local) and (swapped or not self._lacks_specific(query))
+            and self._fits(query, local, rate=not swapped) and (swapped or not self._lacks_specific(query))
         )
 
     def _lacks_specific(self, query: Query) -> bool:
@@ -230,12 +235,12 @@ class Decider:
         held = mine_cover >= (rival.coverage or 0.0)
         return ratio >= share or (held and ratio >= min(share, SWAPPED_SHARE)) or (mine_cover >= ON_TOPIC and ratio >= ON_TOPIC_SHARE)
 
-    def _fits(self, query: Query, hits: Sequence[Hit]) -> bool:
+    def _fits(self, query: Query, hits: Sequence[Hit], rate: bool = True) -> bool:
         """Does one of the lead candidates fit the question: its intent (a rule, not a
-        statistic, for a rule question; a share for a rate), its scope (whose rule, which
-        pupils, when) and at least one of its words?"""
+        statistic, for a rule question; with `rate`, a share for a rate), its scope (whose
+        rule, which pupils, when) and at least one of its words?"""
         _, lead = self.composer.leads.pick(query, hits)
-        return lead.fits and (not asks_rate(query.text) or gives_share(lead.text))
+        return lead.fits and (not rate or not asks_rate(query.text) or gives_share(lead.text))
 
     # -- what is said first about the place -------------------------------------------------
 

@@ -29,7 +29,7 @@ DEFAULT_TTL = 30 * 60
 # Words every question may hold (老师, 学校): they do not make a message stand on its own.
 _GENERIC = re.compile(r"老师|教师|家长|学生|学校|双减|课堂")
 _LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
-_TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|情况)+$")
+_TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|(?:是|又是)?(?:啥子|啥|什么|怎样|怎么样|咋样)?情况)+$")
 _HEAD = re.compile(r"^(?:呢|咧|嘞|喃|哩|啊|哦|噢)+")
 # Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少",
 # "叫啥子名堂" (the name of what was just asked about).
@@ -48,6 +48,12 @@ _ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少
 _WHO = re.compile(r"谁|哪个|哪些|哪里|哪儿")
 # "老师呢", "家长呢": the same subject, asked about other people.
 _PEOPLE = re.compile(r"^(?:老师|教师|家长|学生|校长|班主任|志愿者)们?$")
+# "我娃儿在云阳读小学", "我们是涪陵的", "我家住通州": where the family is, nothing asked.
+_INTRO = re.compile(
+    r"^(?:我|我们|我家|俺|俺们|俺家|咱|咱们|咱家|坐标)(?:的)?(?:娃儿?|娃娃|孩子|小孩|儿子|女儿|闺女|孙子|孙女|外孙女?)?"
+    r"(?:是|在|住在?|家在|就在|户口在)?(?:的|人|这边|那边)?(?:读|上|念)?(?:小学|初中|中学|幼儿园|高中|[一二三四五六七八九]年级|初[一二三])?"
+    r"(?:的)?(?:家长|人|妈妈|爸爸|奶奶|爷爷|外婆|外公)?(?:哦|哈|嘛|噻|啊|呀)?$"
+)
 # Short messages are the ones that lean on what came before.
 SHORT = 12
 # A follow-up that adds to the last question keeps at most this much of it.
@@ -62,6 +68,8 @@ class Completion:
     borrowed: str = ""  # "" (new question), "place" (district swapped) or "aspect" (aspect swapped)
     place: str = ""  # the place the completed question is about, as written
     context: str = ""  # the part borrowed as background ("more"): its words weigh as a story does
+    home: str = ""  # the place the parent said they are from, kept for their next questions
+    introduces: bool = False  # the message only says where the parent is from ("我们是涪陵的")
 
 
 class FollowUps:
@@ -85,33 +93,38 @@ class FollowUps:
         scope, topic = self.scope(text)
         place = scope.written[-1] if scope.written else ""
         state = self.fresh(state, now)
+        if place and introduces(topic):  # "我娃儿在云阳读小学": where the parent is from
+            return Completion(text, "", place, home=place, introduces=True)
+        home = state.home if state else ""
         if state is None:
             return Completion(text, "", place)
         rest = topic_core(topic)
         if not rest:  # a place alone: the last question about it
             if not place:
-                return Completion(text, "", "")
-            return Completion(_join(place, state.topic), "place", place)
+                return Completion(text, "", "", home=home)
+            return Completion(_join(place, state.topic), "place", place, home=home)
         if not self._leans(topic, rest, bool(place)) and not self._says_nothing(rest):
-            return Completion(text, "", place)  # a question of its own: nothing stale carried over
-        where = place or state.place
+            if home and not place:  # a question of its own, about the place the parent is from
+                return Completion(_join(home, text), "home", home, home=home)
+            return Completion(text, "", place, home=home)  # a question of its own: nothing stale carried over
+        where = place or state.place or home
         if SUBJECTS.search(_first_clause(topic)) or (SUBJECTS.search(rest) and len(rest) > SHORT):
             # "那作业呢", "那放学以后托管那块呢,老师都参加吗": a new subject for the same place
             # (a message of several clauses keeps its stops, so its story still reads apart)
-            return Completion(_join(where, _clauses(topic_core(topic, keep_stops=True)) or rest), "aspect", where)
+            return Completion(_join(where, _clauses(topic_core(topic, keep_stops=True)) or rest), "aspect", where, home=home)
         first = topic_core(_first_clause(topic))
         short = len(rest) <= SHORT // 2 + 2
         if (_is_aspect(rest) or _WHO.search(rest)) and short or (_is_aspect(first) and len(first) <= SHORT // 2 + 2) or _PEOPLE.match(rest):
             # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped; with no subject to keep
             # ("老师交流轮岗多不多" → "新老师招了好多"), the last question is background only
             context = "" if state.subject else state.topic
-            return Completion(_join(where, state.subject or state.topic, rest), "aspect", where, context=context)
+            return Completion(_join(where, state.subject or state.topic, rest), "aspect", where, context=context, home=home)
         # more about the same thing ("那家庭困难的呢", "具体有啥规定", "云阳有没有类似的")
         # a message of several clauses keeps its stops, so that its story still reads apart
         # from its question ("通州那边有没有类似的?我妹妹家在那边")
         told = _clauses(topic)
         tail = "，" + told if told else "、" + rest  # (a stop jieba does not cut across: 支教、派了好多人去, not 教派)
-        return Completion(_join(where, state.topic, tail), "more", where, context=state.topic)
+        return Completion(_join(where, state.topic, tail), "more", where, context=state.topic, home=home)
 
     def _says_nothing(self, rest: str) -> bool:
         """Does the message hold no word of two characters of its own ("有人管没得", "老师够不够
@@ -137,7 +150,13 @@ class FollowUps:
         """What to keep after answering `completion` (`topic`: the question without its place)."""
         subject = SUBJECTS.search(topic)
         kept = (topic_core(topic, keep_stops=True) or topic)[-MAX_TOPIC:].lstrip(" ,.!?;:、。，！？；：~…")
-        return DialogState(topic=kept, place=completion.place, subject=subject.group(0) if subject else "", ts=now)
+        return DialogState(topic=kept, place=completion.place, subject=subject.group(0) if subject else "", ts=now, home=completion.home)
+
+
+def introduces(topic: str) -> bool:
+    """Does the message, its place taken out, only say where the parent or child is from
+    ("我娃儿在读小学" of "我娃儿在云阳读小学", "我们是的" of "我们是涪陵的")?"""
+    return bool(_INTRO.match(_PUNCT.sub("", topic)))
 
 
 def topic_core(topic: str, keep_stops: bool = False) -> str:

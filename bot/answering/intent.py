@@ -44,7 +44,7 @@ _REMEDY = re.compile(
 _OFTEN = re.compile(r"(?:多久|多长时间|几天|多少天|隔多久)[^,，。?？]{0,4}一次|一[周月年天]几次|每[周月年天]几次|每学期几次|多频繁|频率")
 # ... and a sentence saying how often: 每月, 定期 (not a count: 讲座85次)
 FREQUENCY = re.compile(r"每[日天周月年]|每学期|每学年|定期|常态化")
-_TIME = re.compile(r"几点|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几(?![家所个次项名位人件条门种批块份])|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
+_TIME = re.compile(r"几点|几号|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几(?![家所个次项名位人件条门种批块份])|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
 _FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱(?![给补上办开教辅])|[收交付]多少|学费|托管费")
 # Measure words: 几 or 好多 before one asks "how many" (好多 in southwestern Mandarin:
 # "具体好多嘛", "关了好多家", "发了好多份"; not "布置得好多哦", "太好多了": so much).
@@ -52,6 +52,8 @@ _MEASURE = "个家所节次门项种份块名位件条本张场期批届支处�
 _COUNT = re.compile(
     rf"多少|几[{_MEASURE}]|几成|比例|占比|全部|全都|所有|[^效]率|多不多|高不高|满不满意|满意|(?<![得太])好多(?:[{_MEASURE}]|嘛|哦|啊|呀|$)"
 )
+# "想布置好多就布置好多", "要收多少就收多少": whatever amount they like, not "how many".
+_WHATEVER = re.compile(r"(\w{1,3})(?:好多|多少)就\1(?:好多|多少)")
 _OPINION = re.compile(r"(?:咋个|咋|怎么|如何)(?:说|看|评价)|反响|满不满意")
 _PERMISSION = re.compile(r"能不能|可不可以|可以.{0,12}吗|能.{0,12}吗|允许|准不准|是否|会不会|要不要|必须|非得|得.{0,6}吗|算不算|违规|合法|违法")
 _HOW = re.compile(r"怎么|怎样|如何|咋|什么办法|哪些措施|什么措施|什么要求|有什么规定|什么规定")
@@ -106,6 +108,23 @@ def asks_price(text: str) -> bool:
     return bool(_PRICE.search(text))
 
 
+# A calendar date asked for ("寒假啥时候放", "几号开学"): only a date answers it (a rule
+# about 节假日 does not say when the holidays are).
+_DATE = re.compile(
+    r"几号|几月几|(?:什么|啥子?)时候(?:放假|放|开学|收假)|(?:放假|开学|收假)(?:是|在|的)?(?:哪天|哪一天|几号|什么时候|啥子?时候|时间)"
+)
+_DATE_GIVEN = re.compile(r"\d+\s*月\s*\d+\s*[日号]|\d+\s*[日号](?:起|前|至|到)")
+
+
+def asks_date(text: str) -> bool:
+    """Does the message ask on which day something happens?"""
+    return bool(_DATE.search(text))
+
+
+def gives_date(sentence: str) -> bool:
+    return bool(_DATE_GIVEN.search(sentence))
+
+
 # A rate asked for ("参与率多少", "占比", "几成"): only a share answers it (45万人 is a count).
 _RATE = re.compile(r"(?<![效])率|比例|占比|百分之|几成")
 _SHARE_GIVEN = re.compile(r"\d+(?:\.\d+)?\s*[%％]|[一二三四五六七八九]成|百分之")
@@ -132,6 +151,7 @@ def is_remedy(text: str) -> bool:
 
 def intent_of(text: str) -> Intent:
     """The question's intent (on the normalised Simplified text)."""
+    text = _WHATEVER.sub("", text)  # "想布置好多就布置好多": as much as they like, not "how many"
     if is_remedy(text):
         return Intent.REMEDY
     if _OFTEN.search(text):

@@ -28,7 +28,16 @@ _FILLER = re.compile(
     r"|(?:有没有人|谁)知道|求助|急急?急?|咨询(?:一下|下)?|问(?:一下|下)|小助手|机器人)[,:!。~\s]*"
 )
 # An acknowledgement of the last answer before the next question ("好的,那收费呢", "嗯嗯 那涪陵呢").
-_ACK = re.compile(r"^(?:嗯+|哦+|噢+|喔+|好的|好滴|好嘞|好吧|行吧|明白了?|知道了|晓得了|懂了|了解了?|清楚了|收到|ok|谢谢(?:老师|您|你)?|多谢|感谢)(?:[,:!。~\s]+|$)")
+_ACK = re.compile(
+    r"^(?:嗯+|哦+|噢+|喔+|好的|好滴|好嘞|好吧|好嘛|好哒|行吧|行|要得|可以|明白了?|知道了|晓得了|晓得咯|懂了|了解了?|清楚了|收到|ok"
+    r"|这样啊|原来如此|原来是这样|谢谢(?:老师|您|你)?|多谢|感谢)(?:[,:!。~\s]+|$)"
+)
+# A remark on the last answer, not a question: "哦45万人 好多哦", "哇 这么多", "不错嘛".
+_REACTION = re.compile(
+    r"^(?:(?:哦|噢|哇|啊|嗯|呀)+[,!。~\s]*)?[\w.%％]{0,10}?[\s,]*"
+    r"(?:好多|这么多|那么多|真多|挺多|不少|好少|这么少|真少|厉害|不错|挺好|蛮好)(?:哦|啊|呀|哈|嘛|耶|哟)*[!。~\s]*$"
+)
+_REACTION_ASKS = re.compile(r"[?？吗呢几啥谁哪咋怎费钱]|(?<![这那])么|(?:^|[,，\s])(?:哦|噢|哇|啊|嗯|呀)*那(?!么)|有|多少|什么")
 _TRAILING = re.compile(r"(?:谢谢(?:老师|您|你|大家)?|多谢|感谢|急|在线等)[!。~\s]*$")
 _PARTICLES = re.compile(r"^(?:的|那|那么|在|还有|呢|吧|啊)+|(?:吗|呢|啊|呀|吧|么|的话)+$")
 # What the place's removal leaves of "我在通州,听说…真的假的": not part of the topic quoted back.
@@ -199,8 +208,11 @@ class QueryAnalyzer:
 
 
 def is_acknowledgement(text: str) -> bool:
-    """Is the message only a thank-you or an "OK" ("晓得了,谢谢", "好的 多谢")?"""
+    """Is the message only a thank-you, an "OK" ("晓得了,谢谢", "好的 多谢") or a remark on the
+    answer ("哦45万人 好多哦")?"""
     text = normalize(text).strip()
+    if _REACTION.match(text) and not _REACTION_ASKS.search(text) and (re.search(r"\d", text) or re.match(r"^(?:哦|噢|哇|啊|嗯|呀)", text)):
+        return True  # a remark on the figure just given ("哦45万人 好多哦"), not a question about it
     return bool(text) and (bool(_ACK.match(text)) or bool(_TRAILING.search(text))) and not strip_filler(text)
 
 

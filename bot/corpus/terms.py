@@ -2,7 +2,8 @@
 
 - `dictionary`: domain words jieba must keep whole (双减, 课后服务, 5+2, …).
 - `[expansions]`: how parents talk → how the reports say it. A question containing
-  a colloquial phrase is also searched with the official terms.
+  a colloquial phrase is also searched with the official terms; "老师...补课" matches
+  the two words in one clause, a few characters apart ("老师暗示去他家里补课").
 - `[typos]`: frequent slips in parents' typing, fixed before anything else.
 """
 
@@ -23,6 +24,19 @@ _GAP = "[的地得来去了个些都也还就再]{1,2}"
 GAPPED_MIN = 3
 
 
+# "老师...补课": both parts in one clause, in this order, up to `APART_MAX` characters apart
+# ("老师暗示娃去他家里补课", "班主任让周末去他屋头补课"): what they say together.
+APART = "..."
+APART_MAX = 12
+
+
+def _apart(phrase: str) -> re.Pattern[str] | None:
+    parts = [p for p in phrase.split(APART)]
+    if len(parts) != 2 or not all(parts):
+        return None
+    return re.compile(re.escape(parts[0]) + f"[^,.!?;:、。，！？；：]{{0,{APART_MAX}}}?" + re.escape(parts[1]))
+
+
 def _gapped(phrase: str) -> re.Pattern[str] | None:
     """The phrase with a short run of particles allowed between two of its parts."""
     if len(phrase) < GAPPED_MIN:
@@ -40,11 +54,15 @@ class Terms:
     _phrases: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _wrong: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _gaps: dict[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
+    _aparts: dict[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_phrases", tuple(sorted(self.expansions, key=len, reverse=True)))
-        gaps = {phrase: _gapped(phrase) for phrase in self.expansions}
+        whole = [phrase for phrase in self.expansions if APART not in phrase]
+        object.__setattr__(self, "_phrases", tuple(sorted(whole, key=len, reverse=True)))
+        gaps = {phrase: _gapped(phrase) for phrase in whole}
         object.__setattr__(self, "_gaps", {phrase: pattern for phrase, pattern in gaps.items() if pattern})
+        aparts = {phrase: _apart(phrase) for phrase in self.expansions if APART in phrase}
+        object.__setattr__(self, "_aparts", {phrase: pattern for phrase, pattern in aparts.items() if pattern})
         object.__setattr__(self, "_wrong", tuple(sorted(self.typos, key=len, reverse=True)))
 
     def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -65,6 +83,9 @@ class Terms:
             match = pattern.search(covered) if pattern else None
             if match:
                 covered = covered[: match.start()] + "\x00" * len(match.group(0)) + covered[match.end() :]
+                found.append((phrase, self.expansions[phrase]))
+        for phrase, pattern in self._aparts.items():  # then words said apart (老师…补课)
+            if pattern.search(text):
                 found.append((phrase, self.expansions[phrase]))
         return found
 
@@ -97,6 +118,8 @@ def load_terms(path: Path) -> Terms:
         if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
             raise ConfigError(f"{path}: expansions.{phrase} must be a list of terms, got {targets!r}.")
         key = normalize(phrase)
+        if APART in key and _apart(key) is None:
+            raise ConfigError(f'{path}: expansions."{phrase}" must be two words around one "{APART}", like "老师...补课".')
         expansions[key] = tuple(dict.fromkeys(expansions.get(key, ()) + tuple(normalize(t) for t in targets)))
     typos = data.get("typos", {})
     if not isinstance(typos, dict) or not all(isinstance(v, str) for v in typos.values()):

@@ -50,14 +50,17 @@ def load_state(store: Store, key: str) -> DialogState | None:
     try:
         data = json.loads(rows[0][0])
         script = "traditional" if data.get("script") == "traditional" else "simplified"
-        return DialogState(str(data.get("topic", "")), str(data.get("place", "")), str(data.get("subject", "")), float(rows[0][1]), script)
+        return DialogState(
+            str(data.get("topic", "")), str(data.get("place", "")), str(data.get("subject", "")), float(rows[0][1]), script, str(data.get("home", ""))
+        )
     except (ValueError, TypeError, AttributeError) as exc:
         log.warning("storage: a conversation row is unreadable (%s); starting afresh.", exc)
         return None
 
 
 def save_state(store: Store, key: str, state: DialogState, kind: str = "chat") -> bool:
-    data = json.dumps({"topic": state.topic, "place": state.place, "subject": state.subject, "script": state.script}, ensure_ascii=False)
+    fields = {"topic": state.topic, "place": state.place, "subject": state.subject, "script": state.script, "home": state.home}
+    data = json.dumps(fields, ensure_ascii=False)
     return store.write("save the conversation", _SAVE, (key, kind, float(state.ts or store.clock()), data)) is not None
 
 

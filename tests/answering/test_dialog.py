@@ -160,3 +160,26 @@ def test_a_verb_whose_object_went_unsaid_or_a_name_asked_for_leans_on_the_last_q
     state = after(followups, "泸州的课堂教学搞了什么改革")
     completion = followups.complete("龙马潭那边叫啥名字", state, NOW + 60)
     assert completion.borrowed and "课堂教学" in completion.text
+
+
+@pytest.mark.parametrize("intro", ["我娃儿在云阳读小学", "我们是云阳的", "我家住云阳县"])
+def test_where_the_family_is_from_holds_for_the_questions_after_it(followups: FollowUps, intro: str) -> None:
+    told = followups.complete(intro, None, NOW)
+    assert told.introduces and told.home in ("云阳", "云阳县")
+    state = followups.remember(told, followups.scope(intro)[1], NOW)
+    asked = followups.complete("学校布置作业有啥子规定没得", state, NOW + 60)
+    assert asked.borrowed == "home" and asked.text.startswith("云阳")
+    state = followups.remember(asked, "学校布置作业有啥子规定没得", NOW + 60)
+    elsewhere = followups.complete("通州课后服务几点结束", state, NOW + 120)
+    assert elsewhere.borrowed == "" and elsewhere.place == "通州" and elsewhere.home == state.home  # another place asked about; home kept
+
+
+def test_a_question_naming_a_place_is_not_an_introduction(followups: FollowUps) -> None:
+    assert not followups.complete("我家在涪陵,课后服务怎么收费", None, NOW).introduces
+    assert not followups.complete("我娃在涪陵读小学,作业太多了咋办", None, NOW).introduces
+
+
+def test_what_a_place_is_like_swaps_the_place(followups: FollowUps) -> None:
+    state = after(followups, "泸州课后服务搞得怎么样")
+    completion = followups.complete("换成涪陵是啥情况", state, NOW + 60)
+    assert completion.borrowed == "place" and completion.text.startswith("涪陵课后服务")

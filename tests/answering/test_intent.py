@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, lead_fit
+from bot.answering.intent import Intent, asks_date, gives_date, intent_of, is_channel, is_statistic, lead_fit
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,8 @@ from bot.answering.intent import Intent, intent_of, is_channel, is_statistic, le
         ("作业布置得好多哦", Intent.FACT),  # so much (a complaint), not "how many"
         ("家长学校多久开一次课", Intent.OFTEN),
         ("一周几次课后服务", Intent.OFTEN),
+        ("是不是老师想布置好多就布置好多", Intent.FACT),  # as much as they like, not "how many"
+        ("今年寒假几号放假", Intent.TIME),
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:
@@ -70,3 +72,8 @@ def test_a_rate_is_answered_by_a_share_not_a_count() -> None:
 
     assert asks_rate("课后服务参与率多少") and asks_rate("参加的占比高不高") and not asks_rate("效率高不高")
     assert gives_share("参与率达98.9%") and not gives_share("参与学生45万人")
+
+
+def test_a_date_asked_for_is_only_given_by_a_date() -> None:
+    assert asks_date("泸州今年寒假啥时候放") and asks_date("几号开学") and not asks_date("放假了培训机构能上课吗")
+    assert not gives_date("叫停整改利用法定节假日、休息日开展学科类培训。") and gives_date("1月15日起放寒假。")

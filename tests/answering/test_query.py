@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.answering.intent import Intent
-from bot.answering.query import QueryAnalyzer, strip_filler
+from bot.answering.query import QueryAnalyzer, is_acknowledgement, strip_filler
 from bot.corpus.terms import Terms, load_terms
+from bot.errors import ConfigError
 from bot.text import Tokenizer
 
 REGIONS = ["重庆市涪陵区", "江苏省南通市通州区", "四川省泸州市", "重庆市云阳县"]
@@ -38,9 +39,19 @@ def test_greeting_alone_leaves_no_question() -> None:
     assert strip_filler("请问") == ""
 
 
-@pytest.mark.parametrize("raw", ["晓得了,谢谢", "懂了", "好滴 多谢", "清楚了!"])
+@pytest.mark.parametrize("raw", ["晓得了,谢谢", "懂了", "好滴 多谢", "清楚了!", "好嘛", "要得"])
 def test_an_acknowledgement_alone_leaves_no_question(raw: str) -> None:
     assert strip_filler(raw) == ""
+
+
+@pytest.mark.parametrize("raw", ["哦45万人 好多哦", "哇 这么多", "哦 好多"])
+def test_a_remark_on_the_figure_just_given_is_not_a_question(raw: str) -> None:
+    assert is_acknowledgement(raw)
+
+
+@pytest.mark.parametrize("raw", ["泸州课后服务收费好多", "哦那收费好多", "有好多人参加", "45万人好多?"])
+def test_how_much_in_southwestern_mandarin_is_still_a_question(raw: str) -> None:
+    assert not is_acknowledgement(raw)
 
 
 def test_traditional_question_is_searched_in_simplified_and_remembered(analyzer: QueryAnalyzer) -> None:
@@ -89,6 +100,18 @@ def test_expansion_prefers_the_longest_phrase() -> None:
 def test_a_phrase_matches_with_particles_between_its_parts(text: str, phrase: str) -> None:
     terms = Terms(expansions={"本校老师": ("在职教师为主",), "晚点上班": ("弹性上下班",), "多少钱": ("收费",), "作业": ("作业",)})
     assert [found for found, _ in terms.matches(text)] == [phrase]
+
+
+def test_two_words_told_apart_in_one_clause_match_together() -> None:
+    terms = Terms(expansions={"老师...补课": ("有偿补课",)})
+    assert terms.expand("老师暗示娃去他家里补课,要收钱") == ["有偿补课"]
+    assert terms.expand("老师说了,周末补课班都关了") == [] and terms.expand("补课的老师") == []  # another clause; the other order
+
+
+def test_a_phrase_apart_needs_two_words(tmp_path: Path) -> None:
+    (tmp_path / "terms.toml").write_text('[expansions]\n"老师..." = ["有偿补课"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="老师"):
+        load_terms(tmp_path / "terms.toml")
 
 
 def test_a_phrase_does_not_match_across_other_words() -> None:
@@ -220,3 +243,8 @@ def test_southwestern_what_do_i_do(analyzer: QueryAnalyzer, question: str) -> No
 def test_what_the_government_spends_is_a_figure_not_a_price(analyzer: QueryAnalyzer) -> None:
     assert analyzer.analyze("政府在教育上头到底舍不舍得花钱,一年投好多进去").intent is Intent.COUNT
     assert analyzer.analyze("课后服务要花钱吗").intent is Intent.FIGURE
+
+
+def test_how_glued_to_the_verb_leaves_the_verb(analyzer: QueryAnalyzer) -> None:
+    words = analyzer.analyze("听说作业现在有人专门管,咋管的").words
+    assert "咋管" not in words and "管" in words
