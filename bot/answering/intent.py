@@ -45,7 +45,7 @@ _OFTEN = re.compile(r"(?:多久|多长时间|几天|多少天|隔多久)[^,，�
 # ... and a sentence saying how often: 每月, 定期 (not a count: 讲座85次)
 FREQUENCY = re.compile(r"每[日天周月年]|每学期|每学年|定期|常态化")
 _TIME = re.compile(r"几点|几号|什么时候|啥时候|何时|多久|多长时间|哪天|几月|到几(?![家所个次项名位人件条门种批块份])|(?:什么|啥|哪个)时间|时间(?:是|定在|为)|几个?小时|多少小时|几分钟|多少分钟|几天")
-_FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱(?![给补上办开教辅])|[收交付]多少|学费|托管费")
+_FIGURE = re.compile(r"多少钱|几[元块]|标准|(?<!预)收费|费用|价格|价钱|交钱|花钱|要钱|收钱(?![给补上办开教辅])|[收交付]多少|学费|托管费|费(?:要|是|大概)?(?:好多|多少)")
 # Measure words: 几 or 好多 before one asks "how many" (好多 in southwestern Mandarin:
 # "具体好多嘛", "关了好多家", "发了好多份"; not "布置得好多哦", "太好多了": so much).
 _MEASURE = "个家所节次门项种份块名位件条本张场期批届支处座间台套钱人"
@@ -91,16 +91,18 @@ FORM_WORDS = re.compile(r"^(?:(?:硬性|具体|明确|相关|有关)(?:规定|�
 
 # A verb and how it turned out (管好, 做完, 学懂, 管住): asks whether something is done, and
 # the reports say so with their own words (严管, 控制达标), so it is not what the question is about.
-_OUTCOME = re.compile(r"^[管做写学弄搞办教考读背记抓带改批讲听看]{1}[好完懂会住够]$")
+# So is a judgement of how much (睡眠不够, 作业太多): the parent's complaint, not its topic.
+_OUTCOME = re.compile(r"^(?:[管做写学弄搞办教考读背记抓带改批讲听看][好完懂会住够]|不够|不足|太多|太少|太晚|太早|太累|太重|太难|太贵|过多|过重)$")
 
 
 def says_outcome(word: str) -> bool:
-    """Is the word a verb with its result (管好, 做完), not a topic of its own?"""
+    """Is the word a verb with its result (管好, 做完) or a judgement of how much (不够),
+    not a topic of its own?"""
     return bool(_OUTCOME.match(word))
 
 
 # A price asked for ("多少钱", "价格", "一节课收多少"): only an amount answers it.
-_PRICE = re.compile(r"多少钱|好多钱|几[元块]钱?|价格|价钱|[收交付]多少|[收交]好多|贵不贵")
+_PRICE = re.compile(r"多少钱|好多钱|几[元块]钱?|价格|价钱|[收交付]多少|[收交]好多|贵不贵|费(?:用)?(?:要|是|大概)?(?:好多|多少)")
 
 
 def asks_price(text: str) -> bool:
@@ -116,12 +118,20 @@ _DATE = re.compile(
 _DATE_GIVEN = re.compile(r"\d+\s*月\s*\d+\s*[日号]|\d+\s*[日号](?:起|前|至|到)")
 
 
+# ... and an age asked for ("满几岁才能上幼儿园"): only an age answers it.
+_AGE = re.compile(r"几岁|多大(?:年龄|岁数)?(?:才|可以|能)|满几|年龄")
+_AGE_GIVEN = re.compile(r"\d+\s*(?:周岁|岁)|[一二三四五六七八九十]+\s*(?:周岁|岁)")
+
+
 def asks_date(text: str) -> bool:
-    """Does the message ask on which day something happens?"""
-    return bool(_DATE.search(text))
+    """Does the message ask on which day something happens, or at what age?"""
+    return bool(_DATE.search(text) or _AGE.search(text))
 
 
-def gives_date(sentence: str) -> bool:
+def gives_date(text: str, sentence: str) -> bool:
+    """Does the sentence give the day (or the age) the question `text` asks for?"""
+    if _AGE.search(text):
+        return bool(_AGE_GIVEN.search(sentence))
     return bool(_DATE_GIVEN.search(sentence))
 
 

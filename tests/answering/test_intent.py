@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.intent import Intent, asks_date, gives_date, intent_of, is_channel, is_statistic, lead_fit
+from bot.answering.intent import Intent, asks_date, gives_date, intent_of, is_channel, is_statistic, lead_fit, says_outcome
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,7 @@ from bot.answering.intent import Intent, asks_date, gives_date, intent_of, is_ch
         ("一周几次课后服务", Intent.OFTEN),
         ("是不是老师想布置好多就布置好多", Intent.FACT),  # as much as they like, not "how many"
         ("今年寒假几号放假", Intent.TIME),
+        ("寄宿学校一学期生活费要好多", Intent.FIGURE),
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:
@@ -76,4 +77,10 @@ def test_a_rate_is_answered_by_a_share_not_a_count() -> None:
 
 def test_a_date_asked_for_is_only_given_by_a_date() -> None:
     assert asks_date("泸州今年寒假啥时候放") and asks_date("几号开学") and not asks_date("放假了培训机构能上课吗")
-    assert not gives_date("叫停整改利用法定节假日、休息日开展学科类培训。") and gives_date("1月15日起放寒假。")
+    assert not gives_date("寒假几号放", "叫停整改利用法定节假日、休息日开展学科类培训。") and gives_date("寒假几号放", "1月15日起放寒假。")
+    assert asks_date("娃儿满几岁才能上公办幼儿园") and not gives_date("满几岁上幼儿园", "新建公办幼儿园6所。") and gives_date("几岁", "年满3周岁")
+
+
+@pytest.mark.parametrize("word", ["管好", "做完", "不够", "太多"])
+def test_how_it_turned_out_or_how_much_is_not_a_topic(word: str) -> None:
+    assert says_outcome(word)

@@ -248,3 +248,8 @@ def test_what_the_government_spends_is_a_figure_not_a_price(analyzer: QueryAnaly
 def test_how_glued_to_the_verb_leaves_the_verb(analyzer: QueryAnalyzer) -> None:
     words = analyzer.analyze("听说作业现在有人专门管,咋管的").words
     assert "咋管" not in words and "管" in words
+
+
+def test_is_that_true_asks_about_what_was_told(analyzer: QueryAnalyzer) -> None:
+    query = analyzer.analyze("我是医生,听说可以去娃学校给小朋友讲点专业知识,真有这事不")
+    assert "真有" not in query.words and "专业知识" in query.words and "专业知识" not in query.story
