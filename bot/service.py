@@ -187,6 +187,8 @@ class Service:
         script = _script(question, p.followups.fresh(state, now))
         ranking = self._rank(p, searched, region, k, script=script, context=completion.context)
         query, reports = ranking.query, ranking.reports
+        if completion.detail:
+            query = replace(query, detail=True)
         if not query.text or is_acknowledgement(question):
             answer = p.composer.thank(query) if is_acknowledgement(question) else p.composer.greet(query)
             return replace(answer, question=question, state=p.followups.fresh(state, now)), ranking

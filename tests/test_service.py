@@ -234,3 +234,9 @@ def test_after_a_swap_of_place_a_count_answers_for_a_rate(shipped_service: Servi
     first = shipped_service.ask("云阳的课后服务参与率好高哦", now=1_000_000.0)
     swapped = shipped_service.ask("泸州那边嘞?", state=first.state, now=1_000_020.0)
     assert swapped.tentative and swapped.quotes[0].passage.region == "四川省泸州市" and "45万人" in swapped.text
+
+
+def test_asking_for_more_quotes_more_of_the_reports(shipped_service: Service) -> None:
+    first = shipped_service.ask("老师参加课后服务太累了,有没有照顾老师的办法", now=1_000_000.0)
+    more = shipped_service.ask("具体点嘛", state=first.state, now=1_000_020.0)
+    assert not more.abstained and len(more.quotes) > len(first.quotes) and more.quotes[0].passage.id == first.quotes[0].passage.id

@@ -37,6 +37,8 @@ TENTATIVE = "报告里没有直接回答这个问题,最接近的内容是:"
 TENTATIVE_ABOUT = "报告里没有直接讲“{topic}”,最接近的内容是:"
 # A question phrase longer than this is not quoted back in a refusal (it would be cut).
 QUOTABLE = 24
+# "具体点嘛": this many more supporting excerpts than usual.
+DETAIL_EXCERPTS = 2
 REMEDY_HEAD = "可以通过这些渠道反映:"
 REMEDY_NONE = "报告里没有讲到这种情况的处理办法,可以通过下面的热线反映:"
 RULE_HEAD = "相关规定:"
@@ -124,8 +126,9 @@ class AnswerComposer:
         used = {q.passage.id for q in leading}
         # an excerpt whose every figure the anonymised report hid tells the parent nothing
         others = [h for h in hits if h.passage.id not in used and not mostly_hidden(h.passage.text)]
-        shown = [self._quote(query, h.passage) for h in others[: self.style.max_excerpts]]
-        extra = tuple(self._quote(query, h.passage, whole=True) for h in others[self.style.max_excerpts :])
+        excerpts = self.style.max_excerpts + (DETAIL_EXCERPTS if query.detail else 0)  # "具体点": more of what the reports say
+        shown = [self._quote(query, h.passage) for h in others[:excerpts]]
+        extra = tuple(self._quote(query, h.passage, whole=True) for h in others[excerpts:])
         topic = quotable_topic(query)
         doubt = (TENTATIVE_ABOUT.format(topic=topic) if topic and lead_run.disagrees else TENTATIVE) if tentative and doubt else ""
         if doubt and prefer and best.region in prefer and query.scope.written:

@@ -54,6 +54,11 @@ _INTRO = re.compile(
     r"(?:是|在|住在?|家在|就在|户口在)?(?:的|人|这边|那边)?(?:读|上|念)?(?:小学|初中|中学|幼儿园|高中|[一二三四五六七八九]年级|初[一二三])?"
     r"(?:的)?(?:家长|人|妈妈|爸爸|奶奶|爷爷|外婆|外公)?(?:哦|哈|嘛|噻|啊|呀)?$"
 )
+# "具体点嘛", "能不能说详细些", "展开讲讲": more on the last question.
+_DETAIL = re.compile(
+    r"^(?:能不能|可不可以|可以|麻烦|请)?(?:再)?(?:说|讲|介绍)?(?:得)?(?:具体|详细|仔细)(?:一)?(?:点|些|一点|一些)?(?:说说|讲讲|说下|讲下|说一下|讲一下|介绍下)?"
+    r"(?:嘛|呢|吗|啊|哦|噻|撒|不)?$|^(?:展开|再)(?:说说|讲讲|说一下|讲一下)$"
+)
 # Short messages are the ones that lean on what came before.
 SHORT = 12
 # A follow-up that adds to the last question keeps at most this much of it.
@@ -70,6 +75,7 @@ class Completion:
     context: str = ""  # the part borrowed as background ("more"): its words weigh as a story does
     home: str = ""  # the place the parent said they are from, kept for their next questions
     introduces: bool = False  # the message only says where the parent is from ("我们是涪陵的")
+    detail: bool = False  # the message asks for more on the last question ("具体点嘛")
 
 
 class FollowUps:
@@ -98,6 +104,9 @@ class FollowUps:
         home = state.home if state else ""
         if state is None:
             return Completion(text, "", place)
+        if _DETAIL.match(_PUNCT.sub("", topic)):  # "具体点嘛", "能不能说详细些": the last question, at more length
+            where = place or state.place or home
+            return Completion(_join(where, state.topic), "more", where, home=home, detail=True)
         rest = topic_core(topic)
         if not rest:  # a place alone: the last question about it
             if not place:

@@ -58,6 +58,8 @@ INTENT_BONUS = 2.0
 # A question word found only as one of its official terms (补课 as 校外培训) weighs this
 # much: the parent's own word, found as written, says more ("回复率咋样": 回复率达100%).
 ALTERNATIVE_WEIGHT = 0.9
+# "具体点嘛": the lead may hold this many more sentences.
+DETAIL_SENTENCES = 2
 # A sentence of statistics (two or more shares) weighs this much for a question
 # that a rule answers: "9.8万余学生自愿参与…参与率达98.9%" is not the rule 学生自愿原则.
 STATISTICS_WEIGHT = 0.6
@@ -164,9 +166,10 @@ class LeadPicker:
         The preferred regions lead when they have a candidate; then a sentence that fits
         the intent; then one that gives the figure or channel asked for, unless it is
         clearly off the question."""
-        runs = [self.best(query, h.passage) for h in hits[:LEAD_CANDIDATES]]
+        limit = self.max_sentences + (DETAIL_SENTENCES if query.detail else 0)
+        runs = [self.best(query, h.passage, limit) for h in hits[:LEAD_CANDIDATES]]
         if not any(run.fits for run in runs):  # look a little further down for a sentence that fits
-            runs += [self.best(query, h.passage) for h in hits[LEAD_CANDIDATES:LEAD_FALLBACK]]
+            runs += [self.best(query, h.passage, limit) for h in hits[LEAD_CANDIDATES:LEAD_FALLBACK]]
         weighted = [run.score * RUNNER_UP_DISCOUNT**n for n, run in enumerate(runs)]
         preferred = set(prefer)
         eligible = [n for n in range(len(runs)) if hits[n].passage.region in preferred] or list(range(len(runs)))

@@ -79,6 +79,7 @@ class Query:
     topic: str = ""  # the question without the place: what is asked about it
     aspects: Aspects = Aspects()  # whose rule, which pupils, when (学校 / 机构, 幼儿园, 假期 …)
     story: frozenset[str] = frozenset()  # words that only add when found: the story's, a follow-up's borrowed ones, a long message's everyday ones
+    detail: bool = False  # "具体点嘛": the last question again, answered at more length
 
     @property
     def dense_text(self) -> str:

@@ -183,3 +183,10 @@ def test_what_a_place_is_like_swaps_the_place(followups: FollowUps) -> None:
     state = after(followups, "泸州课后服务搞得怎么样")
     completion = followups.complete("换成涪陵是啥情况", state, NOW + 60)
     assert completion.borrowed == "place" and completion.text.startswith("涪陵课后服务")
+
+
+@pytest.mark.parametrize("message", ["具体点嘛", "能不能说详细些", "展开讲讲"])
+def test_asking_for_more_asks_the_last_question_again_at_length(followups: FollowUps, message: str) -> None:
+    state = after(followups, "云阳县课后服务有哪些课程")
+    completion = followups.complete(message, state, NOW + 60)
+    assert completion.detail and completion.text == "云阳县课后服务有哪些课程" and completion.place == "云阳县"
