@@ -159,7 +159,10 @@ class Service:
             composer=composer,
             stats=stats,
             decider=Decider(composer, self.calibration, stats, catalog, channel_passages(index.ordered), thresholds, cfg.retrieval.region_boost, _region_texts(index)),
-            followups=FollowUps(lambda text: catalog.scope(text), ttl=cfg.conversation.ttl_minutes * 60, words=index.tokenizer.content_words),
+            followups=FollowUps(
+                lambda text: catalog.scope(text), ttl=cfg.conversation.ttl_minutes * 60, words=index.tokenizer.content_words,
+                known=lambda word: stats.df(word) > 0,
+            ),
         )
 
     def regions(self) -> list[str]:

@@ -82,13 +82,15 @@ class FollowUps:
     """Completes elliptical messages from a `DialogState`; says what to remember next."""
 
     def __init__(
-        self, scope: Callable[[str], tuple[Scope, str]], ttl: float = DEFAULT_TTL, words: Callable[[str], list[str]] | None = None
+        self, scope: Callable[[str], tuple[Scope, str]], ttl: float = DEFAULT_TTL, words: Callable[[str], list[str]] | None = None,
+        known: Callable[[str], bool] | None = None,
     ) -> None:
         if ttl <= 0:
             raise ValueError(f"the conversation ttl must be positive, got {ttl!r}")
         self.scope = scope  # normalised text -> (its place, the text without it)
         self.ttl = ttl
         self.words = words  # text -> its content words (`Tokenizer.content_words`), when known
+        self.known = known  # word -> do the reports use it, when known
 
     def fresh(self, state: DialogState | None, now: float) -> DialogState | None:
         """The state if it has not expired."""
@@ -112,7 +114,7 @@ class FollowUps:
             if not place:
                 return Completion(text, "", "", home=home)
             return Completion(_join(place, state.topic), "place", place, home=home)
-        if not self._leans(topic, rest, bool(place)) and not self._says_nothing(rest):
+        if not self._leans(topic, rest, bool(place)) and not self._says_nothing(rest) and not self._says_little(topic, rest, place):
             if home and not place:  # a question of its own, about the place the parent is from
                 return Completion(_join(home, text), "home", home, home=home)
             return Completion(text, "", place, home=home)  # a question of its own: nothing stale carried over
@@ -134,6 +136,15 @@ class FollowUps:
         told = _clauses(topic)
         tail = "，" + told if told else "、" + rest  # (a stop jieba does not cut across: 支教、派了好多人去, not 教派)
         return Completion(_join(where, state.topic, tail), "more", where, context=state.topic, home=home)
+
+    def _says_little(self, topic: str, rest: str, place: str) -> bool:
+        """Is the message a short question with no place or subject of its own, all of whose
+        words the reports use ("有专门的科室吗" after "通州对培训机构咋管的")? Then it asks
+        about the last question's matter; "今天天气怎么样" (words no report uses) does not."""
+        if place or self.known is None or self.words is None or len(rest) > SHORT or SUBJECTS.search(rest) or not asks(topic):
+            return False
+        words = [w for w in self.words(rest) if len(w) > 1]
+        return bool(words) and all(self.known(w) for w in words)
 
     def _says_nothing(self, rest: str) -> bool:
         """Does the message hold no word of two characters of its own ("有人管没得", "老师够不够

@@ -190,3 +190,16 @@ def test_asking_for_more_asks_the_last_question_again_at_length(followups: Follo
     state = after(followups, "云阳县课后服务有哪些课程")
     completion = followups.complete(message, state, NOW + 60)
     assert completion.detail and completion.text == "云阳县课后服务有哪些课程" and completion.place == "云阳县"
+
+
+def test_a_short_question_in_the_reports_words_with_nothing_of_its_own_asks_about_the_last_matter() -> None:
+    from bot.text import Tokenizer
+
+    catalog = RegionCatalog.from_names(Gazetteer(), REGIONS)
+    in_reports = {"专门", "科室", "天气"}.__contains__
+    followups = FollowUps(catalog.scope, ttl=1800, words=Tokenizer().content_words, known=in_reports)
+    state = after(followups, "南通通州对培训机构咋管的")
+    completion = followups.complete("有专门的科室吗", state, NOW + 60)
+    assert completion.borrowed == "more" and completion.place == "通州" and "培训机构" in completion.text
+    assert followups.complete("今天放学早吗", state, NOW + 60).borrowed == ""  # 今天, 放学: words no report uses here
+    assert followups.complete("泸州有专门的科室吗", state, NOW + 60).borrowed == ""  # a place of its own
