@@ -34,7 +34,7 @@ def _apart(phrase: str) -> re.Pattern[str] | None:
     parts = [p for p in phrase.split(APART)]
     if len(parts) != 2 or not all(parts):
         return None
-    return re.compile(re.escape(parts[0]) + f"[^,.!?;:、。，！？；：]{{0,{APART_MAX}}}?" + re.escape(parts[1]))
+    return re.compile("(" + re.escape(parts[0]) + f")[^,.!?;:、。，！？；：]{{0,{APART_MAX}}}?(" + re.escape(parts[1]) + ")")
 
 
 def _gapped(phrase: str) -> re.Pattern[str] | None:
@@ -69,6 +69,14 @@ class Terms:
         """(colloquial phrase, official terms) for each phrase in normalised `text`, longest first."""
         found = []
         covered = text
+        # words said apart first: together they say what each means (老师…补课 is a
+        # teacher's paid tutoring, not 老师 and 补课 each read alone)
+        for phrase, pattern in self._aparts.items():
+            match = pattern.search(covered)
+            if match:
+                for part in (1, 2):
+                    covered = covered[: match.start(part)] + "\x00" * (match.end(part) - match.start(part)) + covered[match.end(part) :]
+                found.append((phrase, self.expansions[phrase]))
         official = [w for w in self.dictionary if w in text]
         for phrase in self._phrases:
             if phrase not in covered:
@@ -83,9 +91,6 @@ class Terms:
             match = pattern.search(covered) if pattern else None
             if match:
                 covered = covered[: match.start()] + "\x00" * len(match.group(0)) + covered[match.end() :]
-                found.append((phrase, self.expansions[phrase]))
-        for phrase, pattern in self._aparts.items():  # then words said apart (老师…补课)
-            if pattern.search(text):
                 found.append((phrase, self.expansions[phrase]))
         return found
 

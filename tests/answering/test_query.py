@@ -253,3 +253,9 @@ def test_how_glued_to_the_verb_leaves_the_verb(analyzer: QueryAnalyzer) -> None:
 def test_is_that_true_asks_about_what_was_told(analyzer: QueryAnalyzer) -> None:
     query = analyzer.analyze("我是医生,听说可以去娃学校给小朋友讲点专业知识,真有这事不")
     assert "真有" not in query.words and "专业知识" in query.words and "专业知识" not in query.story
+
+
+def test_words_said_apart_are_read_together_before_each_alone() -> None:
+    terms = Terms(expansions={"老师...补课": ("有偿补课",), "补课": ("校外培训",), "老师": ("教师",)})
+    assert terms.expand("老师暗示娃去他家里补课") == ["有偿补课"]  # not 校外培训: a teacher's own tutoring
+    assert terms.expand("周末补课,老师说") == ["校外培训", "教师"]
