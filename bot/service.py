@@ -185,7 +185,7 @@ class Service:
         p = self.pipeline  # one consistent snapshot even if a rebuild swaps it meanwhile
         k = top_k or self.config.retrieval.top_k
         now = time.time() if now is None else now
-        completion = p.followups.complete(strip_filler(normalize(question)), state, now)
+        completion = p.followups.complete(p.analyzer.terms.fix_typos(strip_filler(normalize(question))), state, now)
         searched = completion.text if completion.borrowed else question
         script = _script(question, p.followups.fresh(state, now))
         ranking = self._rank(p, searched, region, k, script=script, context=completion.context)

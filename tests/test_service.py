@@ -240,3 +240,9 @@ def test_asking_for_more_quotes_more_of_the_reports(shipped_service: Service) ->
     first = shipped_service.ask("老师参加课后服务太累了,有没有照顾老师的办法", now=1_000_000.0)
     more = shipped_service.ask("具体点嘛", state=first.state, now=1_000_020.0)
     assert not more.abstained and len(more.quotes) > len(first.quotes) and more.quotes[0].passage.id == first.quotes[0].passage.id
+
+
+def test_a_slip_in_the_place_still_swaps_the_place(shipped_service: Service) -> None:
+    first = shipped_service.ask("云阳那些学科补习班压减了好多", now=1_000_000.0)
+    swapped = shipped_service.ask("哦 那泸洲嘞?", state=first.state, now=1_000_020.0)
+    assert swapped.asked_region == "四川省泸州市" and "压减率达30%" in swapped.text

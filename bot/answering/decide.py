@@ -275,11 +275,9 @@ class Decider:
         short name (渝北区), or with `full` its whole name (北京市海淀区)."""
         scope = query.scope
         fallback = scope.asked if full else self._short(scope.asked)
-        mentions = [m for m, place in self.catalog.gazetteer.places(query.text) if place.name == scope.asked]
-        if not mentions:
-            return fallback
-        for mention in mentions:  # the first one written with its city ("南通崇川 … 崇川这边")
-            place = next(p for p in mention.places if p.name == scope.asked)
+        mentions = [(m, place) for m, place in self.catalog.gazetteer.places(query.text) if place.name == scope.asked]
+        for mention, place in mentions:  # the first one written with its city ("南通崇川 … 崇川这边")
+            place = next((p for p in mention.places if p.name == scope.asked), place)
             before = query.text[: mention.start]
             for part in (place.city, place.province):
                 for form in dict.fromkeys((part, _SUFFIX.sub("", part))):

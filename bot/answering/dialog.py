@@ -48,12 +48,11 @@ _ASPECT = re.compile(r"率|量|标准|规定|要求|时间|费|钱|人数|多少
 _WHO = re.compile(r"谁|哪个|哪些|哪里|哪儿")
 # "老师呢", "家长呢": the same subject, asked about other people.
 _PEOPLE = re.compile(r"^(?:老师|教师|家长|学生|校长|班主任|志愿者)们?$")
-# "我娃儿在云阳读小学", "我们是涪陵的", "我家住通州": where the family is, nothing asked.
-_INTRO = re.compile(
-    r"^(?:我|我们|我家|俺|俺们|俺家|咱|咱们|咱家|坐标)(?:的)?(?:娃儿?|娃娃|孩子|小孩|儿子|女儿|闺女|孙子|孙女|外孙女?)?"
-    r"(?:是|在|住在?|家在|就在|户口在)?(?:的|人|这边|那边)?(?:读|上|念)?(?:小学|初中|中学|幼儿园|高中|[一二三四五六七八九]年级|初[一二三])?"
-    r"(?:的)?(?:家长|人|妈妈|爸爸|奶奶|爷爷|外婆|外公)?(?:哦|哈|嘛|噻|啊|呀)?$"
-)
+# "我娃儿在云阳读小学", "我们是涪陵的", "我们屋在城头, 孙子读三年级": a short clause starting
+# with the family and saying where or who it is, asking nothing.
+FAMILY_CLAUSE = 18
+_FAMILY = re.compile(r"^(?:我|俺|咱|家|娃|孩子|孙|儿子|女儿|闺女|住|坐标)")
+_WHERE_OR_WHO = re.compile(r"在|住|是|读|上|念|的$")
 # "具体点嘛", "能不能说详细些", "展开讲讲": more on the last question.
 _DETAIL = re.compile(
     r"^(?:能不能|可不可以|可以|麻烦|请)?(?:再)?(?:说|讲|介绍)?(?:得)?(?:具体|详细|仔细)(?:一)?(?:点|些|一点|一些)?(?:说说|讲讲|说下|讲下|说一下|讲一下|介绍下)?"
@@ -101,11 +100,19 @@ class FollowUps:
         scope, topic = self.scope(text)
         place = scope.written[-1] if scope.written else ""
         state = self.fresh(state, now)
-        if place and introduces(topic):  # "我娃儿在云阳读小学": where the parent is from
-            return Completion(text, "", place, home=place, introduces=True)
         home = state.home if state else ""
+        if place:  # "我娃儿在云阳读小学", "涪陵呢 我们娃儿在涪陵读书": where the family is
+            kept, told = _without_family(text)
+            if told and not kept:
+                return Completion(text, "", place, home=place, introduces=True)
+            if told:
+                home = place
+                asked_scope, asked_topic = self.scope(kept)
+                if asked_scope.written:  # "涪陵呢 我们娃儿在涪陵读书": the question part names the place itself
+                    text, scope, topic = kept, asked_scope, asked_topic
+                    place = scope.written[-1]
         if state is None:
-            return Completion(text, "", place)
+            return Completion(text, "", place, home=home)
         if _DETAIL.match(_PUNCT.sub("", topic)):  # "具体点嘛", "能不能说详细些": the last question, at more length
             where = place or state.place or home
             return Completion(_join(where, state.topic), "more", where, home=home, detail=True)
@@ -173,10 +180,21 @@ class FollowUps:
         return DialogState(topic=kept, place=completion.place, subject=subject.group(0) if subject else "", ts=now, home=completion.home)
 
 
-def introduces(topic: str) -> bool:
-    """Does the message, its place taken out, only say where the parent or child is from
-    ("我娃儿在读小学" of "我娃儿在云阳读小学", "我们是的" of "我们是涪陵的")?"""
-    return bool(_INTRO.match(_PUNCT.sub("", topic)))
+def _tells_family(clause: str) -> bool:
+    """Is the clause (its place in it) only about where the family lives or the child goes
+    to school ("我娃儿在云阳读小学", "我们是涪陵的", "我们屋在涪陵城头", "孙子读三年级")?"""
+    return (
+        len(clause) <= FAMILY_CLAUSE and bool(_FAMILY.match(clause)) and bool(_WHERE_OR_WHO.search(clause))
+        and not asks(clause) and not SUBJECTS.search(clause)
+    )
+
+
+def _without_family(text: str) -> tuple[str, bool]:
+    """The message without its clauses about the family ("涪陵呢 我们娃儿在涪陵读书" → "涪陵呢"),
+    and whether it had any ("" when it is nothing else)."""
+    parts = [c for c in re.split(r"(?<=[\s,.!?;:、。，！？；：~…])", text) if c.strip(" ,.!?;:、。，！？；：~…")]
+    kept = [c for c in parts if not _tells_family(c.strip(" ,.!?;:、。，！？；：~…"))]
+    return "".join(kept).strip(), len(kept) < len(parts)
 
 
 def topic_core(topic: str, keep_stops: bool = False) -> str:

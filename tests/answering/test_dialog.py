@@ -203,3 +203,14 @@ def test_a_short_question_in_the_reports_words_with_nothing_of_its_own_asks_abou
     assert completion.borrowed == "more" and completion.place == "通州" and "培训机构" in completion.text
     assert followups.complete("今天放学早吗", state, NOW + 60).borrowed == ""  # 今天, 放学: words no report uses here
     assert followups.complete("泸州有专门的科室吗", state, NOW + 60).borrowed == ""  # a place of its own
+
+
+def test_the_familys_place_told_beside_a_swap_of_place_is_not_part_of_the_question(followups: FollowUps) -> None:
+    state = after(followups, "通州课后服务有好多社团哦")
+    completion = followups.complete("涪陵呢 我们娃儿在涪陵读书", state, NOW + 60)
+    assert completion.borrowed == "place" and completion.text == "涪陵课后服务有好多社团" and completion.home == "涪陵"
+
+
+def test_a_family_told_in_a_few_clauses_is_an_introduction(followups: FollowUps) -> None:
+    assert followups.complete("我们屋在涪陵城头,孙子读三年级", None, NOW).introduces
+    assert not followups.complete("我们涪陵的学校太差了", None, NOW).introduces  # a complaint, not where they live
