@@ -52,6 +52,8 @@ _MEASURE = "个家所节次门项种份块名位件条本张场期批届支处�
 _COUNT = re.compile(
     rf"多少|几[{_MEASURE}]|几成|比例|占比|全部|全都|所有|[^效]率|多不多|高不高|满不满意|满意|(?<![得太])好多(?:[{_MEASURE}]|嘛|哦|啊|呀|$)"
 )
+# A teacher or tutor taking money for lessons ("去他屋头补课要收钱"): what they do, not a price asked.
+_PAID_TUTORING = re.compile(r"(?:补课|补习|辅导|家教|上课)[^,，。?？!！]{0,4}收钱|收钱[^,，。?？!！]{0,4}(?:补课|补习|辅导|上课)")
 # "想布置好多就布置好多", "要收多少就收多少": whatever amount they like, not "how many".
 _WHATEVER = re.compile(r"(\w{1,3})(?:好多|多少)就\1(?:好多|多少)")
 _OPINION = re.compile(r"(?:咋个|咋|怎么|如何)(?:说|看|评价)|反响|满不满意")
@@ -170,7 +172,7 @@ def intent_of(text: str) -> Intent:
         return Intent.TIME
     if _PUBLIC_MONEY.search(text):  # how much the district spends: its spending figures answer
         return Intent.COUNT
-    if _FIGURE.search(text):
+    if _FIGURE.search(_PAID_TUTORING.sub("", text)):  # "去他屋头补课要收钱": paid tutoring told, no price asked
         return Intent.FIGURE
     if _COUNT.search(text) or _OPINION.search(text):  # what people think is answered by a satisfaction rate
         return Intent.COUNT

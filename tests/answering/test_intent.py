@@ -34,6 +34,7 @@ from bot.answering.intent import Intent, asks_date, gives_date, intent_of, is_ch
         ("是不是老师想布置好多就布置好多", Intent.FACT),  # as much as they like, not "how many"
         ("今年寒假几号放假", Intent.TIME),
         ("寄宿学校一学期生活费要好多", Intent.FIGURE),
+        ("老师私下喊娃去他屋头补课要收钱,这个管不管嘛", Intent.FACT),  # paid tutoring told, no price asked
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:
