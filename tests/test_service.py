@@ -224,7 +224,7 @@ def test_where_the_family_is_from_is_acknowledged_and_kept(shipped_service: Serv
     assert asked.asked_region == "重庆市云阳县" and asked.quotes[0].passage.region == "重庆市云阳县"
 
 
-@pytest.mark.parametrize("question", ["今年寒假几号放假", "公办幼儿园一学期学费要好多钱", "娃儿满几岁才能上公办幼儿园"])
+@pytest.mark.parametrize("question", ["今年寒假几号放假", "公办幼儿园一学期学费要好多钱", "娃儿满几岁才能上公办幼儿园", "学校中午饭一个月收好多钱嘛"])
 def test_a_date_or_price_no_report_gives_is_refused(shipped_service: Service, question: str) -> None:
     # a rule about 节假日 is no date; a school's 2元/课时 is no kindergarten's fee
     assert shipped_service.ask(question).abstained
@@ -246,3 +246,10 @@ def test_a_slip_in_the_place_still_swaps_the_place(shipped_service: Service) -> 
     first = shipped_service.ask("云阳那些学科补习班压减了好多", now=1_000_000.0)
     swapped = shipped_service.ask("哦 那泸洲嘞?", state=first.state, now=1_000_020.0)
     assert swapped.asked_region == "四川省泸州市" and "压减率达30%" in swapped.text
+
+
+def test_a_price_with_its_limit_asked_is_still_answered(shipped_service: Service) -> None:
+    # 上限 asks for a kind of answer (a cap), not about a thing no report names
+    assert not shipped_service.ask("学校托管一节课收多少钱啊？我感觉收得有点多，有没有上限").abstained
+    first = shipped_service.ask("学校的课后托管要交钱不 大概好多钱一节", now=1_000_000.0)
+    assert not shipped_service.ask("屋头困难的呢 可以少交点不", state=first.state, now=1_000_020.0).abstained

@@ -142,10 +142,11 @@ class Decider:
         if query.intent is not Intent.REMEDY and not lead.worded:
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
         # a price asked for and no sentence fitting the question (a school's fee is not a
-        # kindergarten's), or a date or an age and no sentence giving it: the reports do not say; a
+        # kindergarten's) or of a thing no report names (校服), or a date or an age and no
+        # sentence giving it: the reports do not say; a
         # price asked for that only a related rule answers (prepaid fees): tentative
         priced = query.intent in (Intent.FIGURE, Intent.COUNT) and asks_price(query.text)
-        if (priced and not lead.fits) or (asks_date(query.text) and not gives_date(query.text, lead.text)):
+        if (priced and (not lead.fits or self._unheard(query))) or (asks_date(query.text) and not gives_date(query.text, lead.text)):
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
         tentative = tentative or p < t.answer or not lead.fits or (priced and not lead.gives)
         # not sure, and the question is about something no report ever names (校服, 驾照): no answer
