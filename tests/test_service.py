@@ -224,7 +224,10 @@ def test_where_the_family_is_from_is_acknowledged_and_kept(shipped_service: Serv
     assert asked.asked_region == "重庆市云阳县" and asked.quotes[0].passage.region == "重庆市云阳县"
 
 
-@pytest.mark.parametrize("question", ["今年寒假几号放假", "公办幼儿园一学期学费要好多钱", "娃儿满几岁才能上公办幼儿园", "学校中午饭一个月收好多钱嘛"])
+@pytest.mark.parametrize(
+    "question",
+    ["今年寒假几号放假", "公办幼儿园一学期学费要好多钱", "娃儿满几岁才能上公办幼儿园", "学校中午饭一个月收好多钱嘛", "我们是外地来打工的,娃想上公办小学,要准备哪些材料"],
+)
 def test_a_date_or_price_no_report_gives_is_refused(shipped_service: Service, question: str) -> None:
     # a rule about 节假日 is no date; a school's 2元/课时 is no kindergarten's fee
     assert shipped_service.ask(question).abstained

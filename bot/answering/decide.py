@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from bot.answering.compose import AnswerComposer, quotable_topic
 from bot.answering.confidence import Calibration, features
 from bot.answering.coverage import TermStatistics
-from bot.answering.intent import FORM_WORDS, Intent, asks_date, asks_price, asks_rate, gives_date, gives_share, is_channel, says_outcome
+from bot.answering.intent import FORM_WORDS, Intent, asks_kind, asks_price, asks_rate, gives_share, is_channel, says_outcome
 from bot.answering.places import SUFFIX as _SUFFIX
 from bot.answering.query import Query
 from bot.answering.regions import CONTAINS, NONE, OWN, SIBLING, WITHIN, RegionCatalog
@@ -142,11 +142,12 @@ class Decider:
         if query.intent is not Intent.REMEDY and not lead.worded:
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
         # a price asked for and no sentence fitting the question (a school's fee is not a
-        # kindergarten's) or of a thing no report names (校服), or a date or an age and no
-        # sentence giving it: the reports do not say; a
+        # kindergarten's) or of a thing no report names (校服), or a date, an age or papers
+        # and no sentence giving them: the reports do not say; a
         # price asked for that only a related rule answers (prepaid fees): tentative
         priced = query.intent in (Intent.FIGURE, Intent.COUNT) and asks_price(query.text)
-        if (priced and (not lead.fits or self._unheard(query))) or (asks_date(query.text) and not gives_date(query.text, lead.text)):
+        kind = asks_kind(query.text)
+        if (priced and (not lead.fits or self._unheard(query))) or (kind is not None and not kind.search(lead.text)):
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
         tentative = tentative or p < t.answer or not lead.fits or (priced and not lead.gives)
         # not sure, and the question is about something no report ever names (校服, 驾照): no answer

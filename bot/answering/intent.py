@@ -112,29 +112,29 @@ def asks_price(text: str) -> bool:
     return bool(_PRICE.search(text))
 
 
-# A calendar date asked for ("寒假啥时候放", "几号开学"): only a date answers it (a rule
-# about 节假日 does not say when the holidays are).
-_DATE = re.compile(
-    r"几号|几月几|(?:什么|啥子?)时候(?:放假|放|开学|收假)|(?:放假|开学|收假)(?:是|在|的)?(?:哪天|哪一天|几号|什么时候|啥子?时候|时间)"
+# Answers only a sentence of one kind gives: a calendar date ("寒假啥时候放", "几号开学":
+# a rule about 节假日 does not say when the holidays are), an age ("满几岁才能上幼儿园"),
+# the papers to bring ("上小学要准备哪些材料": a list of documents, not 耗材).
+_KINDS = (
+    (
+        re.compile(r"几岁|多大(?:年龄|岁数)?(?:才|可以|能)|满几|年龄"),
+        re.compile(r"\d+\s*(?:周岁|岁)|[一二三四五六七八九十]+\s*(?:周岁|岁)"),
+    ),
+    (
+        re.compile(r"几号|几月几|(?:什么|啥子?)时候(?:放假|放|开学|收假)|(?:放假|开学|收假)(?:是|在|的)?(?:哪天|哪一天|几号|什么时候|啥子?时候|时间)"),
+        re.compile(r"\d+\s*月\s*\d+\s*[日号]|\d+\s*[日号](?:起|前|至|到)"),
+    ),
+    (
+        re.compile(r"(?:准备|带|交|提供|办)(?:好)?(?:哪些|啥子?|什么|些)(?:材料|资料|证件|证明|手续)|(?:材料|证件|手续)(?:要|需要)?(?:准备)?(?:哪些|啥子?|什么)"),
+        re.compile(r"户口簿|户口本|身份证|居住证|出生证|证明材料|材料清单|证件"),
+    ),
 )
-_DATE_GIVEN = re.compile(r"\d+\s*月\s*\d+\s*[日号]|\d+\s*[日号](?:起|前|至|到)")
 
 
-# ... and an age asked for ("满几岁才能上幼儿园"): only an age answers it.
-_AGE = re.compile(r"几岁|多大(?:年龄|岁数)?(?:才|可以|能)|满几|年龄")
-_AGE_GIVEN = re.compile(r"\d+\s*(?:周岁|岁)|[一二三四五六七八九十]+\s*(?:周岁|岁)")
-
-
-def asks_date(text: str) -> bool:
-    """Does the message ask on which day something happens, or at what age?"""
-    return bool(_DATE.search(text) or _AGE.search(text))
-
-
-def gives_date(text: str, sentence: str) -> bool:
-    """Does the sentence give the day (or the age) the question `text` asks for?"""
-    if _AGE.search(text):
-        return bool(_AGE_GIVEN.search(sentence))
-    return bool(_DATE_GIVEN.search(sentence))
+def asks_kind(text: str) -> re.Pattern[str] | None:
+    """What a sentence must hold to answer the message, when it asks for a day, an age or
+    papers to bring; None for any other question."""
+    return next((given for asked, given in _KINDS if asked.search(text)), None)
 
 
 # A rate asked for ("参与率多少", "占比", "几成"): only a share answers it (45万人 is a count).

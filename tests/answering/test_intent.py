@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.intent import Intent, asks_date, gives_date, intent_of, is_channel, is_statistic, lead_fit, says_outcome
+from bot.answering.intent import Intent, asks_kind, intent_of, is_channel, is_statistic, lead_fit, says_outcome
 
 
 @pytest.mark.parametrize(
@@ -76,10 +76,15 @@ def test_a_rate_is_answered_by_a_share_not_a_count() -> None:
     assert gives_share("参与率达98.9%") and not gives_share("参与学生45万人")
 
 
-def test_a_date_asked_for_is_only_given_by_a_date() -> None:
-    assert asks_date("泸州今年寒假啥时候放") and asks_date("几号开学") and not asks_date("放假了培训机构能上课吗")
-    assert not gives_date("寒假几号放", "叫停整改利用法定节假日、休息日开展学科类培训。") and gives_date("寒假几号放", "1月15日起放寒假。")
-    assert asks_date("娃儿满几岁才能上公办幼儿园") and not gives_date("满几岁上幼儿园", "新建公办幼儿园6所。") and gives_date("几岁", "年满3周岁")
+def test_a_date_an_age_or_papers_asked_for_are_only_given_by_a_sentence_of_that_kind() -> None:
+    date = asks_kind("泸州今年寒假啥时候放")
+    assert date is not None and asks_kind("几号开学") is date and asks_kind("放假了培训机构能上课吗") is None
+    assert not date.search("叫停整改利用法定节假日、休息日开展学科类培训。") and date.search("1月15日起放寒假。")
+    age = asks_kind("娃儿满几岁才能上公办幼儿园")
+    assert age is not None and not age.search("新建公办幼儿园6所。") and age.search("年满3周岁")
+    papers = asks_kind("娃想上公办小学,要准备哪些材料")
+    assert papers is not None and not papers.search("对校外培训机构资金、人员、材料、场所、课程进行全流程监管")
+    assert asks_kind("兴趣课要用的材料是哪个买") is None  # 耗材, not papers
 
 
 @pytest.mark.parametrize("word", ["管好", "做完", "不够", "太多"])
