@@ -73,7 +73,9 @@ class Terms:
         # teacher's paid tutoring, not 老师 and 补课 each read alone)
         for phrase, pattern in self._aparts.items():
             match = pattern.search(covered)
-            if match:
+            if match and match.end(1) == match.start(2):  # side by side: longer phrases may still hold them (作业量)
+                found.append((phrase, self.expansions[phrase]))
+            elif match:
                 for part in (1, 2):
                     covered = covered[: match.start(part)] + "\x00" * (match.end(part) - match.start(part)) + covered[match.end(part) :]
                 found.append((phrase, self.expansions[phrase]))

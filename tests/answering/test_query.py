@@ -259,3 +259,9 @@ def test_words_said_apart_are_read_together_before_each_alone() -> None:
     terms = Terms(expansions={"老师...补课": ("有偿补课",), "补课": ("校外培训",), "老师": ("教师",)})
     assert terms.expand("老师暗示娃去他家里补课") == ["有偿补课"]  # not 校外培训: a teacher's own tutoring
     assert terms.expand("周末补课,老师说") == ["校外培训", "教师"]
+
+
+def test_words_side_by_side_still_count_in_a_longer_phrase() -> None:
+    terms = Terms(expansions={"每天...作业": ("每日作业清单",), "作业量": ("作业总量",)})
+    assert terms.expand("每天作业量有人管没") == ["每日作业清单", "作业总量"]
+    assert terms.expand("每天布置的作业量") == ["每日作业清单"]  # apart: read together first
