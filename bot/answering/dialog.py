@@ -29,15 +29,15 @@ DEFAULT_TTL = 30 * 60
 # Words every question may hold (老师, 学校): they do not make a message stand on its own.
 _GENERIC = re.compile(r"老师|教师|家长|学生|学校|双减|课堂")
 _LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
-_TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|(?:是|又是)?(?:啥子|啥|什么|怎样|怎么样|咋样)?情况)+$")
-_HEAD = re.compile(r"^(?:呢|咧|嘞|喃|哩|啊|哦|噢)+")
+_TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|勒|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|(?:是|又是)?(?:啥子|啥|什么|怎样|怎么样|咋样)?情况)+$")
+_HEAD = re.compile(r"^(?:呢|咧|嘞|勒|喃|哩|啊|哦|噢)+")
 # Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少",
 # "叫啥子名堂" (the name of what was just asked about).
 _ANAPHORA = re.compile(r"叫(?:啥|什么|啥子)|(?:啥|什么|啥子)名[字堂称]|类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|^都|也(?:算|是|有|要|能|会|可以|行|管)")
 # "网上有没有平台可以查", "去哪里看": a verb whose object is what was asked before.
 _NO_OBJECT = re.compile(r"(?:可以|能|能不能|可不可以|去哪[里儿]?|在哪[里儿]?|哪里能|哪儿能)(?:查|查询|看|看到|问|办|报名|申请|找到)(?:吗|呢|不|没|啊|嘛|到)?$")
 # "那云阳呢", "通州那边咧?老师愿意吗": a clause ending in 呢 leans on what came before.
-_LEANING_END = re.compile(r"[呢咧嘞喃](?:[\s,.!?;:、。，！？；：~…]|$)")
+_LEANING_END = re.compile(r"[呢咧嘞勒喃](?:[\s,.!?;:、。，！？；：~…]|$)")
 _PUNCT = re.compile(r"[\s,.!?;:、。，！？；：~…]+")
 _EDGES = re.compile(r"^[\s,.!?;:、。，！？；：~…]+|[\s,.!?;:、。，！？；：~…]+$")
 # What the place's removal leaves at the start ("那边咧?", ",").
@@ -57,6 +57,7 @@ _WHERE_OR_WHO = re.compile(r"在|住|是|读|上|念|的$")
 _DETAIL = re.compile(
     r"^(?:能不能|可不可以|可以|麻烦|请)?(?:再)?(?:说|讲|介绍)?(?:得)?(?:具体|详细|仔细)(?:一)?(?:点|些|一点|一些)?(?:说说|讲讲|说下|讲下|说一下|讲一下|介绍下)?"
     r"(?:嘛|呢|吗|啊|哦|噻|撒|不)?$|^(?:展开|再)(?:说说|讲讲|说一下|讲一下)$"
+    r"|^还有(?:没有|没得)?(?:别的|其他的?|其它的?|啥子?|什么)?(?:措施|办法|做法)?(?:吗|呢|没|不|没有|没得|嘛)?$|^(?:别的|其他的?)(?:呢|吗|嘛)$"
 )
 # Short messages are the ones that lean on what came before.
 SHORT = 12
@@ -113,9 +114,17 @@ class FollowUps:
                     place = scope.written[-1]
         if state is None:
             return Completion(text, "", place, home=home)
-        if _DETAIL.match(_PUNCT.sub("", topic)):  # "具体点嘛", "能不能说详细些": the last question, at more length
+        if _tells_family(_PUNCT.sub("", state.topic)):  # the last message only said where the family is
+            if place:
+                return Completion(text, "", place, home=home)
+            return Completion(_join(home or state.place, text), "home", home or state.place, home=home)
+        if _DETAIL.match(_PUNCT.sub("", topic)):  # "具体点嘛", "还有别的吗": the last question, at more length
             where = place or state.place or home
             return Completion(_join(where, state.topic), "more", where, home=home, detail=True)
+        first, _, after = topic.strip(" ,.!?;:、。，！？；：~…").partition(" ")
+        if after and _DETAIL.match(_PUNCT.sub("", first)):  # "具体点 咋个休": more, on this point of it
+            where = place or state.place or home
+            return Completion(_join(where, state.topic, "，" + after), "more", where, context=state.topic, home=home, detail=True)
         rest = topic_core(topic)
         if not rest:  # a place alone: the last question about it
             if not place:
@@ -171,7 +180,7 @@ class FollowUps:
             return not placed and len(rest) <= SHORT and intent_of(rest) is Intent.COUNT
         if (_is_aspect(rest) or _WHO.search(rest)) and len(rest) <= SHORT // 2 + 2:
             return True
-        return bool(_GENERIC.search(rest)) and len(rest) <= 2 * SHORT and asks(topic)
+        return not placed and bool(_GENERIC.search(rest)) and len(rest) <= 2 * SHORT and asks(topic)
 
     def remember(self, completion: Completion, topic: str, now: float) -> DialogState:
         """What to keep after answering `completion` (`topic`: the question without its place)."""

@@ -214,3 +214,33 @@ def test_the_familys_place_told_beside_a_swap_of_place_is_not_part_of_the_questi
 def test_a_family_told_in_a_few_clauses_is_an_introduction(followups: FollowUps) -> None:
     assert followups.complete("我们屋在涪陵城头,孙子读三年级", None, NOW).introduces
     assert not followups.complete("我们涪陵的学校太差了", None, NOW).introduces  # a complaint, not where they live
+
+
+def test_a_swap_of_place_ending_in_le_swaps_the_place(followups: FollowUps) -> None:
+    state = after(followups, "通州区有几个教育集团")
+    assert followups.complete("那云阳勒", state, NOW + 60).text == "云阳有几个教育集团"
+
+
+@pytest.mark.parametrize("message", ["还有别的吗", "还有其他的没", "别的呢"])
+def test_anything_else_is_the_last_question_at_more_length(followups: FollowUps, message: str) -> None:
+    state = after(followups, "通州区是怎么管校外培训机构的")
+    completion = followups.complete(message, state, NOW + 60)
+    assert completion.detail and completion.text.startswith("通州区是怎么管校外培训机构")
+
+
+def test_more_on_one_point_keeps_the_last_question_and_the_point(followups: FollowUps) -> None:
+    state = after(followups, "听说有的地方老师搞课后服务可以休双减假")
+    completion = followups.complete("具体点 咋个休", state, NOW + 60)
+    assert completion.detail and completion.text == "听说有的地方老师搞课后服务可以休双减假，咋个休"
+
+
+def test_after_the_family_is_told_a_question_borrows_the_place_not_the_words(followups: FollowUps) -> None:
+    told = followups.complete("我孙子在泸州读小学", None, NOW)
+    state = followups.remember(told, followups.scope("我孙子在泸州读小学")[1], NOW)
+    completion = followups.complete("课堂上搞了些啥子改革", state, NOW + 60)
+    assert completion.text == "泸州课堂上搞了些啥子改革" and completion.borrowed == "home"
+
+
+def test_a_question_naming_its_place_does_not_lean_on_an_unrelated_last_message(followups: FollowUps) -> None:
+    state = after(followups, "今天好热哦 孙娃放学回来一身汗")
+    assert followups.complete("涪陵这两年新招了好多老师嘛", state, NOW + 60).borrowed == ""
