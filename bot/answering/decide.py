@@ -141,15 +141,13 @@ class Decider:
         # no candidate sentence holds a word of the question: a tentative answer would be beside the point
         if query.intent is not Intent.REMEDY and not lead.worded:
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
-        # a price asked for and no sentence fitting the question (a school's fee is not a
-        # kindergarten's) or of a thing no report names (校服), or a date, an age or papers
-        # and no sentence giving them: the reports do not say; a
-        # price asked for that only a related rule answers (prepaid fees): tentative
+        # the price of a thing no report names (校服) or with no sentence fitting it (a school's fee
+        # for a kindergarten), a date, an age or papers no sentence gives: the reports do not say
         priced = query.intent in (Intent.FIGURE, Intent.COUNT) and asks_price(query.text)
         kind = asks_kind(query.text)
         if (priced and (not lead.fits or self._unheard(query))) or (kind is not None and not kind.search(lead.text)):
             return self.composer.abstain(query, hits[:top_k], p, note=refusal)
-        tentative = tentative or p < t.answer or not lead.fits or (priced and not lead.gives)
+        tentative = tentative or p < t.answer or not lead.fits or (priced and not lead.gives)  # a related rule (prepaid fees)
         # not sure, and the question is about something no report ever names (校服, 驾照): no answer
         if tentative and not note and not query.scope.named and query.intent is not Intent.REMEDY and self._unheard(query):
             return self.composer.abstain(query, hits[:top_k], p)

@@ -17,7 +17,6 @@ from bot.config import read_toml
 from bot.errors import ConfigError
 from bot.text import normalize
 
-
 # A phrase of three or more characters also matches with one or two of these between
 # two of its parts: "本校老师" in "本校的老师", "晚点上班" in "晚点来上班".
 _GAP = "[的地得来去了个些都也还就再]{1,2}"
