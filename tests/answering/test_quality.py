@@ -52,14 +52,14 @@ HELD_OUT = (
     "blind_questions.jsonl", "blind_questions2.jsonl", "blind_questions3.jsonl", "blind_questions4.jsonl",
     "blind_questions5.jsonl", "blind_questions6.jsonl", "blind_questions7.jsonl", "blind_questions8.jsonl",
     "blind_questions9.jsonl", "blind_questions10.jsonl", "blind_questions11.jsonl", "blind_questions12.jsonl",
-    "blind_questions13.jsonl",
+    "blind_questions13.jsonl", "blind_questions14.jsonl",
 )
 CONVERSATIONS = (
     "conversations_heldout.jsonl", "conversations_blind.jsonl", "conversations_fresh3.jsonl", "conversations_final.jsonl", "conversations_final2.jsonl",
     "conversations_final3.jsonl", "conversations_final4.jsonl", "conversations_final5.jsonl", "conversations_final6.jsonl", "conversations_final7.jsonl",
     "conversations_final8.jsonl", "conversations_final9.jsonl", "conversations_final10.jsonl", "conversations_final11.jsonl",
     "conversations_final12.jsonl", "conversations_final13.jsonl", "conversations_final14.jsonl", "conversations_final15.jsonl",
-    "conversations_final16.jsonl",
+    "conversations_final16.jsonl", "conversations_final17.jsonl",
 )
 
 
