@@ -34,6 +34,7 @@ from bot.answering.intent import Intent, asks_kind, intent_of, is_channel, is_st
         ("是不是老师想布置好多就布置好多", Intent.FACT),  # as much as they like, not "how many"
         ("今年寒假几号放假", Intent.TIME),
         ("寄宿学校一学期生活费要好多", Intent.FIGURE),
+        ("老师一个月工资大概多少", Intent.FIGURE),
         ("老师私下喊娃去他屋头补课要收钱,这个管不管嘛", Intent.FACT),  # paid tutoring told, no price asked
     ],
 )
@@ -85,6 +86,7 @@ def test_a_date_an_age_or_papers_asked_for_are_only_given_by_a_sentence_of_that_
     papers = asks_kind("娃想上公办小学,要准备哪些材料")
     assert papers is not None and not papers.search("对校外培训机构资金、人员、材料、场所、课程进行全流程监管")
     assert asks_kind("兴趣课要用的材料是哪个买") is None  # 耗材, not papers
+    assert asks_kind("骑电动车上学要不要办啥证") is papers
 
 
 @pytest.mark.parametrize("word", ["管好", "做完", "不够", "太多"])
