@@ -142,6 +142,7 @@ class DialogState:
     ts: float = 0.0  # when it was asked (seconds since the epoch)
     script: Script = "simplified"  # the script the parent writes in (kept for "那涪陵呢")
     home: str = ""  # the place the parent said they are from ("我娃儿在云阳读小学"), as written
+    answered: str = ""  # whose report the last answer quoted first (its region), for "这是哪里的规定"
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,4 @@ class Answer:
     cases: int = 0  # the first `cases` quotes answer together: rules that differ by case (收费 / 减免 / 不收费)
     effective_question: str = ""  # what was searched (a follow-up completed from the chat)
     state: DialogState | None = None  # what the chat remembers after this answer
+    own_reply: bool = False  # a reply of our own (a greeting, thanks, an invitation), not a refusal

@@ -186,6 +186,11 @@ class Service:
         k = top_k or self.config.retrieval.top_k
         now = time.time() if now is None else now
         completion = p.followups.complete(p.analyzer.terms.fix_typos(strip_filler(normalize(question))), state, now)
+        fresh = p.followups.fresh(state, now)
+        if completion.borrowed == "whose" and fresh is not None:  # "这是哪里的规定": no search, the last answer's source
+            query = p.analyzer.analyze(question)
+            answer = p.composer.source(query, fresh.answered)
+            return replace(answer, question=question, state=fresh), Ranking(query, [], [], [], {})
         searched = completion.text if completion.borrowed else question
         script = _script(question, p.followups.fresh(state, now))
         ranking = self._rank(p, searched, region, k, script=script, context=completion.context)
@@ -203,7 +208,8 @@ class Service:
             answer = p.composer.from_faq(query, faq.passage, ranked, self.calibration.probability(ranking.features))
         else:
             answer = p.decider.answer(query, reports, ranking.dense, ranking.features, k, swapped=completion.borrowed == "place")
-        remembered = replace(p.followups.remember(completion, query.topic, now), script=query.script)
+        answered = answer.quotes[0].passage.region if answer.quotes and not answer.abstained else ""
+        remembered = replace(p.followups.remember(completion, query.topic, now), script=query.script, answered=answered)
         return replace(answer, question=question, effective_question=query.text, state=remembered), ranking
 
     def explain(self, question: str, *, region: str | None = None) -> Ranking:

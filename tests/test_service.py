@@ -256,3 +256,10 @@ def test_a_price_with_its_limit_asked_is_still_answered(shipped_service: Service
     assert not shipped_service.ask("学校托管一节课收多少钱啊？我感觉收得有点多，有没有上限").abstained
     first = shipped_service.ask("学校的课后托管要交钱不 大概好多钱一节", now=1_000_000.0)
     assert not shipped_service.ask("屋头困难的呢 可以少交点不", state=first.state, now=1_000_020.0).abstained
+
+
+def test_whose_rule_it_was_names_the_last_answers_report(shipped_service: Service) -> None:
+    first = shipped_service.ask("课后服务几点结束", now=1_000_000.0)
+    whose = shipped_service.ask("这是哪里的规定", state=first.state, now=1_000_020.0)
+    assert whose.text.startswith(f"上面的回答引用的是{first.quotes[0].passage.region}的报告") and whose.own_reply
+    assert whose.state == first.state and whose.hits == ()

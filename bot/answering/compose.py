@@ -44,6 +44,7 @@ REMEDY_NONE = "报告里没有讲到这种情况的处理办法,可以通过下�
 RULE_HEAD = "相关规定:"
 GREETING = "您好!我根据各区县“双减”工作报告回答家长的问题。请直接写下您的问题,例如:课后服务怎么收费?作业太多找谁反映?周末还能补课吗?"
 YOU_ARE_WELCOME = "不客气!还有别的问题,随时问我。"
+WHOSE = "上面的回答引用的是{region}的报告。各地规定不尽相同,具体请以当地教育局的规定为准。"
 NOTICE = "说明:以上内容摘自{region}的报告,各地规定不尽相同,具体请以当地教育局的规定为准。"
 FAQ_NOTICE = "说明:以上是{author}的答复,各地规定不尽相同,具体请以当地教育局的规定为准。"
 HOTLINE_HEAD = "咨询和投诉渠道:"
@@ -68,17 +69,21 @@ class AnswerComposer:
     def greet(self, query: Query) -> Answer:
         """A greeting or an empty message: invite the question, with examples."""
         message = to_script(GREETING, query.script)
-        return Answer(query.original, True, query.script, message=message, text=message)
+        return Answer(query.original, True, query.script, message=message, text=message, own_reply=True)
 
     def thank(self, query: Query) -> Answer:
         """A thank-you or an "OK" alone: a short reply, not the opening greeting again."""
         message = to_script(YOU_ARE_WELCOME, query.script)
-        return Answer(query.original, True, query.script, message=message, text=message)
+        return Answer(query.original, True, query.script, message=message, text=message, own_reply=True)
+
+    def source(self, query: Query, region: str) -> Answer:
+        """"这是哪里的规定": whose report the last answer quoted, and that rules differ by place."""
+        return self.message(query, WHOSE.format(region=region))
 
     def message(self, query: Query, text: str) -> Answer:
         """A reply of our own that quotes nothing (an invitation to say more)."""
         message = to_script(text, query.script)
-        return self._answer(query, True, message=message, text=message)
+        return self._answer(query, True, message=message, text=message, own_reply=True)
 
     def abstain(self, query: Query, hits: Sequence[Hit], confidence: float, note: str = "") -> Answer:
         """"Not covered", with the hotline directory; the ranked passages still travel along.

@@ -59,6 +59,11 @@ _DETAIL = re.compile(
     r"(?:嘛|呢|吗|啊|哦|噻|撒|不)?$|^(?:展开|再)(?:说说|讲讲|说一下|讲一下)$"
     r"|^还有(?:没有|没得)?(?:别的|其他的?|其它的?|啥子?|什么)?(?:措施|办法|做法)?(?:吗|呢|没|不|没有|没得|嘛)?$|^(?:别的|其他的?)(?:呢|吗|嘛)$"
 )
+# "这是哪里的规定", "上面说的是哪个区的", "是我们这里的吗": whose rule the last answer quoted.
+_WHOSE = re.compile(
+    r"^(?:这|那|上面|刚才|你说的|你)?(?:个|些|说的|讲的)?(?:都)?(?:是)?(?:哪里|哪儿|哪个区|哪个县|哪个市|哪个地方|什么地方|啥地方|哪个区县)(?:的)?"
+    r"(?:规定|做法|政策|报告|文件|情况|数据)?(?:啊|呀|吗|呢|哦|嘛)?$"
+)
 # Short messages are the ones that lean on what came before.
 SHORT = 12
 # A follow-up that adds to the last question keeps at most this much of it.
@@ -70,7 +75,7 @@ class Completion:
     """The question to search, and how it came about."""
 
     text: str  # what is searched (the raw message when nothing was borrowed)
-    borrowed: str = ""  # "" (new question), "place" (district swapped) or "aspect" (aspect swapped)
+    borrowed: str = ""  # "" (new question), "place" (district swapped), "aspect" (aspect swapped), "more", "home", "whose"
     place: str = ""  # the place the completed question is about, as written
     context: str = ""  # the part borrowed as background ("more"): its words weigh as a story does
     home: str = ""  # the place the parent said they are from, kept for their next questions
@@ -114,6 +119,8 @@ class FollowUps:
                     place = scope.written[-1]
         if state is None:
             return Completion(text, "", place, home=home)
+        if state.answered and _WHOSE.match(_PUNCT.sub("", topic)):  # "这是哪里的规定": whose report the last answer quoted
+            return Completion(text, "whose", state.place, home=home)
         if _tells_family(_PUNCT.sub("", state.topic)):  # the last message only said where the family is
             if place:
                 return Completion(text, "", place, home=home)

@@ -51,7 +51,8 @@ def load_state(store: Store, key: str) -> DialogState | None:
         data = json.loads(rows[0][0])
         script = "traditional" if data.get("script") == "traditional" else "simplified"
         return DialogState(
-            str(data.get("topic", "")), str(data.get("place", "")), str(data.get("subject", "")), float(rows[0][1]), script, str(data.get("home", ""))
+            str(data.get("topic", "")), str(data.get("place", "")), str(data.get("subject", "")), float(rows[0][1]), script,
+            str(data.get("home", "")), str(data.get("answered", "")),
         )
     except (ValueError, TypeError, AttributeError) as exc:
         log.warning("storage: a conversation row is unreadable (%s); starting afresh.", exc)
@@ -59,7 +60,7 @@ def load_state(store: Store, key: str) -> DialogState | None:
 
 
 def save_state(store: Store, key: str, state: DialogState, kind: str = "chat") -> bool:
-    fields = {"topic": state.topic, "place": state.place, "subject": state.subject, "script": state.script, "home": state.home}
+    fields = {"topic": state.topic, "place": state.place, "subject": state.subject, "script": state.script, "home": state.home, "answered": state.answered}
     data = json.dumps(fields, ensure_ascii=False)
     return store.write("save the conversation", _SAVE, (key, kind, float(state.ts or store.clock()), data)) is not None
 

@@ -226,9 +226,10 @@ async def reply_with_answer(update: Update, context: Context, question: str, *, 
 
 async def _log(store: Store, user_id: int, answer: Answer, kind: str, region: str | None, answer_id: str | None) -> None:
     metrics.QUESTIONS.labels(kind=str(kind)).inc()
-    if answer.abstained:
+    refused = answer.abstained and not answer.own_reply  # "谢谢", "我们是涪陵的": nothing went unanswered
+    if refused:
         metrics.REFUSALS.inc()
-    await blocking(store.log_question, user_id, answer.question, kind=str(kind), abstained=answer.abstained, confidence=answer.confidence, region=region, answer_id=answer_id, tentative=answer.tentative)
+    await blocking(store.log_question, user_id, answer.question, kind=str(kind), abstained=refused, confidence=answer.confidence, region=region, answer_id=answer_id, tentative=answer.tentative)
 
 
 async def vote(update: Update, context: Context) -> None:

@@ -244,3 +244,15 @@ def test_after_the_family_is_told_a_question_borrows_the_place_not_the_words(fol
 def test_a_question_naming_its_place_does_not_lean_on_an_unrelated_last_message(followups: FollowUps) -> None:
     state = after(followups, "今天好热哦 孙娃放学回来一身汗")
     assert followups.complete("涪陵这两年新招了好多老师嘛", state, NOW + 60).borrowed == ""
+
+
+@pytest.mark.parametrize("message", ["这是哪里的规定", "上面说的是哪个区的", "這是哪裡的規定?"])
+def test_whose_rule_was_quoted_is_asked_of_the_last_answer(followups: FollowUps, message: str) -> None:
+    from dataclasses import replace
+
+    from bot.text import normalize
+
+    state = after(followups, "课后服务几点结束")
+    assert followups.complete(normalize(message), state, NOW + 60).borrowed != "whose"  # no answer quoted yet
+    answered = replace(state, answered="某区(匿名)")
+    assert followups.complete(normalize(message), answered, NOW + 60).borrowed == "whose"

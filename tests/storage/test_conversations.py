@@ -26,8 +26,8 @@ def test_state_round_trips_per_chat_and_user(location: str | Path) -> None:
     now = [1000.0]
     store = Store(location, salt="s", clock=lambda: now[0])
     mine, theirs = conversations.chat_key(store, -100, 1), conversations.chat_key(store, -100, 2)
-    assert conversations.save_state(store, mine, DialogState("课后服务怎么收费", "涪陵", "课后服务", 1000.0, home="云阳"))
-    assert conversations.load_state(store, mine) == DialogState("课后服务怎么收费", "涪陵", "课后服务", 1000.0, home="云阳")
+    assert conversations.save_state(store, mine, DialogState("课后服务怎么收费", "涪陵", "课后服务", 1000.0, home="云阳", answered="某区(匿名)"))
+    assert conversations.load_state(store, mine) == DialogState("课后服务怎么收费", "涪陵", "课后服务", 1000.0, home="云阳", answered="某区(匿名)")
     assert conversations.load_state(store, theirs) is None  # in a group each user has their own
     assert conversations.forget(store, mine) and conversations.load_state(store, mine) is None
 

@@ -101,6 +101,14 @@ async def test_stats_and_unanswered_report_questions_and_feedback(bot) -> None:
     assert lines[2] == "2. 课后服务怎么收费? ×1(未答 0,👎 1)"
 
 
+async def test_thanks_and_whose_rule_it_was_are_not_counted_unanswered(bot) -> None:
+    for message in ("课后服务怎么收费?", "这是哪里的规定", "谢谢"):
+        await bot.send(message)
+    assert bot.replies(PARENT["id"])[-2].startswith("上面的回答引用的是") and bot.replies(PARENT["id"])[-1].startswith("不客气")
+    await bot.send("/stats", user=ADMIN)
+    assert "未能回答:0" in bot.replies(ADMIN["id"])[-1]
+
+
 async def test_reindex_rebuilds_in_the_background_and_the_new_index_serves(shipped_config: Path, tmp_path: Path) -> None:
     project = copy_project(shipped_config, tmp_path / "project")
     config = make_config(project, tmp_path)
