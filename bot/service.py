@@ -192,14 +192,15 @@ class Service:
             answer = p.composer.source(query, fresh.answered)
             return replace(answer, question=question, state=fresh), Ranking(query, [], [], [], {})
         searched = completion.text if completion.borrowed else question
-        script = _script(question, p.followups.fresh(state, now))
+        script = _script(question, fresh)
         ranking = self._rank(p, searched, region, k, script=script, context=completion.context)
         query, reports = ranking.query, ranking.reports
         if completion.detail:
             query = replace(query, detail=True)
-        if not query.text or is_acknowledgement(question):
-            answer = p.composer.thank(query) if is_acknowledgement(question) else p.composer.greet(query)
-            return replace(answer, question=question, state=p.followups.fresh(state, now)), ranking
+        thanks = is_acknowledgement(question)
+        if not query.text or thanks:
+            answer = p.composer.thank(query) if thanks else p.composer.greet(query)
+            return replace(answer, question=question, state=fresh), ranking
         ranked = tuple(reports[:k])
         faq = self._faq_match(ranking.dense)
         if query.scope.named and (not topic_core(query.topic) or completion.introduces):

@@ -30,7 +30,7 @@ APART_MAX = 12
 
 
 def _apart(phrase: str) -> re.Pattern[str] | None:
-    parts = [p for p in phrase.split(APART)]
+    parts = phrase.split(APART)
     if len(parts) != 2 or not all(parts):
         return None
     return re.compile("(" + re.escape(parts[0]) + f")[^,.!?;:、。，！？；：]{{0,{APART_MAX}}}?(" + re.escape(parts[1]) + ")")
@@ -65,7 +65,8 @@ class Terms:
         object.__setattr__(self, "_wrong", tuple(sorted(self.typos, key=len, reverse=True)))
 
     def matches(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        """(colloquial phrase, official terms) for each phrase in normalised `text`, longest first."""
+        """(colloquial phrase, official terms) for each phrase in normalised `text`: words said
+        apart first, then whole phrases longest first, then phrases with particles inside."""
         found = []
         covered = text
         # words said apart first: together they say what each means (老师…补课 is a
