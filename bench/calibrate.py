@@ -2,21 +2,22 @@
 
     python bench/calibrate.py [--config config.toml] [FILE.jsonl ...]
 
-Asks every labelled question (default: tests/data/calibration_questions.jsonl and
-calibration_more.jsonl and calibration_long.jsonl: 499 parents' questions we wrote, in
-scope or not, 140 of them long messages that tell the family's case around the question), collects the features of its best
-passages, keeps the questions' vectors as in-scope / out-of-scope exemplars (a
-question's own vector is left out when its `topic_margin` is computed for fitting),
-fits P(in scope) with L2-regularised logistic regression (Newton's method, numpy
-only) and writes weights and exemplars for the configured embedder into
-bot/data/calibration.json.
+Asks every labelled question (default: tests/data/calibration_*.jsonl, 499 parents'
+questions we wrote, 140 of them long messages that tell the family's case, and the
+blind sets tests/data/blind_*.jsonl, each written by someone who read only the reports,
+about 60 each with 15 out of scope), collects the features of its best passages, keeps
+the questions' vectors as in-scope / out-of-scope exemplars (a question's own vector is
+left out when its `topic_margin` is computed for fitting), fits P(in scope) with
+L2-regularised logistic regression (Newton's method, numpy only) and writes weights and
+exemplars for the configured embedder into bot/data/calibration.json.
 
-Before the final fit it reports OUT-OF-FOLD figures from stratified k-fold
-cross-validation (--folds, default 10): each fold is predicted by a model fitted on
-the other folds, with exemplars from those folds only, so no question is judged by a
-model that saw it. The in-sample accuracy is printed too, but only for comparison.
-The held-out sets (tests/data/dev_questions.jsonl, parent_questions.jsonl,
-fresh_questions.jsonl and the conversation files) are never used here.
+Before the final fit it reports OUT-OF-FOLD figures, two ways: stratified k-fold
+cross-validation (--folds, default 10), and leave-one-file-out (each file predicted by
+a model fitted on the others, with exemplars from those only: the blind sets ask about
+the same reports, so a random fold may hold a near-twin of a question). The in-sample
+accuracy is printed too, but only for comparison. The development and held-out sets
+(tests/data/dev_questions.jsonl, parent_questions.jsonl, fresh_questions.jsonl and the
+conversation files) are never used here.
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ from bot.config import load_config  # noqa: E402
 from bot.service import Service  # noqa: E402
 
 OUTPUT = ROOT / "bot" / "data" / "calibration.json"
-# The labelled questions fitted on: short ones, more colloquial ones, and long story-like messages.
-CALIBRATION_SETS = ("calibration_questions.jsonl", "calibration_more.jsonl", "calibration_long.jsonl")
+# The labelled questions fitted on: ours (short, colloquial, long story-like messages) and the blind sets.
+CALIBRATION_GLOBS = ("calibration_*.jsonl", "blind_*.jsonl")
+
+
+def calibration_files(data: Path = ROOT / "tests" / "data") -> list[Path]:
+    """The labelled question files the calibration is fitted on, in a fixed order."""
+    return sorted({path for pattern in CALIBRATION_GLOBS for path in data.glob(pattern)})
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 50) -> tuple[np.ndarray, float]:
@@ -76,12 +82,12 @@ def folds_of(y: np.ndarray, k: int, seed: int = 7) -> list[np.ndarray]:
     return [np.array(sorted(f)) for f in out]
 
 
-def out_of_fold(base: np.ndarray, v: np.ndarray, y: np.ndarray, k: int, l2: float) -> np.ndarray:
+def out_of_fold(base: np.ndarray, v: np.ndarray, y: np.ndarray, folds: list[np.ndarray], l2: float) -> np.ndarray:
     """P(in scope) of every question from a model fitted without its fold."""
     inside = y == 1.0
     column = FEATURES.index("topic_margin")
     p = np.zeros(len(y))
-    for test in folds_of(y, k):
+    for test in folds:
         train = np.setdiff1d(np.arange(len(y)), test)
         x_train, x_test = base[train].copy(), base[test].copy()
         x_train[:, column] = margins(v, inside, train, train)
@@ -107,7 +113,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "files", nargs="*", type=Path,
-        default=[ROOT / "tests" / "data" / name for name in CALIBRATION_SETS],
+        default=calibration_files(),
     )
     parser.add_argument("--config", default=str(ROOT / "config.toml"))
     parser.add_argument("--l2", type=float, default=0.1)
@@ -116,9 +122,10 @@ def main() -> int:
 
     config = load_config(args.config)
     service = Service.from_config(config)
-    rows, labels, names, vectors = [], [], [], []
-    for file in args.files:
+    rows, labels, names, vectors, files = [], [], [], [], []
+    for number, file in enumerate(args.files):
         for item in load_questions(file):
+            files.append(number)
             ranking = service.explain(item.q)
             rows.append(dict(ranking.features))
             vectors.append(ranking.vector)
@@ -132,11 +139,16 @@ def main() -> int:
     rows = [[row.get(f, 0.0) for f in FEATURES] for row in rows]
     x, y = np.array(rows), np.array(labels)
     answer, tentative = config.retrieval.abstain_threshold, config.retrieval.tentative_threshold
-    oof = out_of_fold(x, v, y, args.folds, args.l2)
-    print(f"out-of-fold ({args.folds}-fold, stratified), thresholds answer {answer} / tentative {tentative}:")
-    print(report(oof, y, answer, tentative))
-    for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
-        print(f"    tentative {t:.2f}: in scope refused {np.mean(oof[y == 1] < t):.3f}, out of scope refused {np.mean(oof[y == 0] < t):.3f}")
+    group = np.array(files)
+    by_file = [np.flatnonzero(group == n) for n in np.unique(group)] if len(args.files) > 1 else []
+    for title, folds in ((f"{args.folds}-fold, stratified", folds_of(y, args.folds)), ("leave one file out", by_file)):
+        if not folds:
+            continue
+        oof = out_of_fold(x, v, y, folds, args.l2)
+        print(f"out-of-fold ({title}), thresholds answer {answer} / tentative {tentative}:")
+        print(report(oof, y, answer, tentative))
+        for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
+            print(f"    tentative {t:.2f}: in scope refused {np.mean(oof[y == 1] < t):.3f}, out of scope refused {np.mean(oof[y == 0] < t):.3f}")
     weights, bias = fit_logistic(x, y, l2=args.l2)
     p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
     wrong = [(n, round(float(q), 3)) for n, q, t in zip(names, p, y) if (q >= 0.5) != bool(t)]
@@ -149,7 +161,7 @@ def main() -> int:
     data[service.embedder.model_id] = {
         "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, weights)},
         "bias": round(bias, 4),
-        "fitted_on": f"{', '.join(f.name for f in args.files)} ({len(y)} questions), {dt.date.today().isoformat()}",
+        "fitted_on": f"{len(args.files)} files: {', '.join(f.name for f in args.files)} ({len(y)} questions), {dt.date.today().isoformat()}",
         "dim": int(v.shape[1]),
         "exemplars": {"inside": encode_vectors(v[inside]), "outside": encode_vectors(v[~inside])},
     }

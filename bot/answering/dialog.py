@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answering.focus import SUBJECTS, asks
-from bot.answering.intent import Intent, intent_of
+from bot.answering.intent import FORM_WORDS, Intent, intent_of
 from bot.answering.regions import Scope
 from bot.records import DialogState
 
@@ -34,6 +34,12 @@ _HEAD = re.compile(r"^(?:呢|咧|嘞|勒|喃|哩|啊|哦|噢)+")
 # Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少",
 # "叫啥子名堂" (the name of what was just asked about).
 _ANAPHORA = re.compile(r"叫(?:啥|什么|啥子)|(?:啥|什么|啥子)名[字堂称]|类似|同样|一样|这样|这种|那种|这些|那些|这个|那个|具体|其他|别的|他们|它们|^还|^都|也(?:算|是|有|要|能|会|可以|行|管)")
+# "有没有数据", "有数字没", "给个比例": the figures of what was asked before.
+_FIGURES = re.compile(r"数据|数字|统计|比例|百分比|个数")
+# "他们", "那边", "那里的": the place of the last answer, when the last question named none.
+_THERE = re.compile(r"他们|人家|那边|那里|那儿|那个地方|那个区|那个县|那个市")
+# Words too plain to tie a message to the last question by themselves.
+_PLAIN = frozenset({"钱", "人", "有", "是", "要", "能"})
 # "网上有没有平台可以查", "去哪里看": a verb whose object is what was asked before.
 _NO_OBJECT = re.compile(r"(?:可以|能|能不能|可不可以|去哪[里儿]?|在哪[里儿]?|哪里能|哪儿能)(?:查|查询|看|看到|问|办|报名|申请|找到)(?:吗|呢|不|没|啊|嘛|到)?$")
 # "那云阳呢", "通州那边咧?老师愿意吗": a clause ending in 呢 leans on what came before.
@@ -64,6 +70,8 @@ _WHOSE = re.compile(
     r"^(?:这|那|上面|刚才|你说的|你)?(?:个|些|说的|讲的)?(?:都)?(?:是)?(?:哪里|哪儿|哪个区|哪个县|哪个市|哪个地方|什么地方|啥地方|哪个区县)(?:的)?"
     r"(?:规定|做法|政策|报告|文件|情况|数据)?(?:啊|呀|吗|呢|哦|嘛)?$"
 )
+# "具体分几步", "具体是好多学校结对子": the last question, asked more precisely.
+_SPECIFICALLY = re.compile(r"^(?:那|说|讲)?具体")
 # Short messages are the ones that lean on what came before.
 SHORT = 12
 # A follow-up that adds to the last question keeps at most this much of it.
@@ -126,13 +134,17 @@ class FollowUps:
                 return Completion(text, "", place, home=home)
             return Completion(_join(home or state.place, text), "home", home or state.place, home=home)
         if _DETAIL.match(_PUNCT.sub("", topic)):  # "具体点嘛", "还有别的吗": the last question, at more length
-            where = place or state.place or home
+            where = place or state.place or home or _there(topic, state)
             return Completion(_join(where, state.topic), "more", where, home=home, detail=True)
         first, _, after = topic.strip(" ,.!?;:、。，！？；：~…").partition(" ")
         if after and _DETAIL.match(_PUNCT.sub("", first)):  # "具体点 咋个休": more, on this point of it
-            where = place or state.place or home
+            where = place or state.place or home or _there(topic, state)
             return Completion(_join(where, state.topic, "，" + after), "more", where, context=state.topic, home=home, detail=True)
         rest = topic_core(topic)
+        if rest and _SPECIFICALLY.match(_PUNCT.sub("", topic)) and len(rest) <= SHORT:
+            # "具体分几步", "具体是好多学校": the last question, at more length, on this point of it
+            where = place or state.place or home or _there(topic, state)
+            return Completion(_join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home, detail=True)
         if not rest:  # a place alone: the last question about it
             if not place:
                 return Completion(text, "", "", home=home)
@@ -141,13 +153,20 @@ class FollowUps:
             if home and not place:  # a question of its own, about the place the parent is from
                 return Completion(_join(home, text), "home", home, home=home)
             return Completion(text, "", place, home=home)  # a question of its own: nothing stale carried over
-        where = place or state.place or home
+        where = place or state.place or home or _there(topic, state)
         if SUBJECTS.search(_first_clause(topic)) or (SUBJECTS.search(rest) and len(rest) > SHORT):
             # "那作业呢", "那放学以后托管那块呢,老师都参加吗": a new subject for the same place
             # (a message of several clauses keeps its stops, so its story still reads apart)
             return Completion(_join(where, _clauses(topic_core(topic, keep_stops=True)) or rest), "aspect", where, home=home)
         first = topic_core(_first_clause(topic))
         short = len(rest) <= SHORT // 2 + 2
+        if short and not place and self._repeats(rest, state.topic) and _is_aspect(rest):
+            # "多久查一回" after "县里有没有人下来查": how often the same thing is done, not a new aspect
+            return Completion(_join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home)
+        if place and _asks_how_or_who(rest) and short and not _PEOPLE.match(rest) and intent_of(state.topic) is not Intent.HOW:
+            # "涪陵那边咋个管的" after "泸州节假日还能补课不": the same matter, holidays and all,
+            # asked of another place how it is handled (after a "how" question it is a place swap)
+            return Completion(_join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home)
         if (_is_aspect(rest) or _WHO.search(rest)) and short or (_is_aspect(first) and len(first) <= SHORT // 2 + 2) or _PEOPLE.match(rest):
             # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped; with no subject to keep
             # ("老师交流轮岗多不多" → "新老师招了好多"), the last question is background only
@@ -169,6 +188,14 @@ class FollowUps:
         words = [w for w in self.words(rest) if len(w) > 1]
         return bool(words) and all(self.known(w) for w in words)
 
+    def _repeats(self, rest: str, last: str) -> bool:
+        """Does the message repeat a word of the last question's, other than one asking for a
+        kind of answer (多久) or money and people ("钱哪个出" after "课后服务收钱吗" is an aspect)?"""
+        if self.words is None:
+            return False
+        said = set(self.words(last))
+        return any(w in said and not FORM_WORDS.match(w) and w not in _PLAIN for w in self.words(rest))
+
     def _says_nothing(self, rest: str) -> bool:
         """Does the message hold no word of two characters of its own ("有人管没得", "老师够不够
         哦,好多人")? Then it can only be about the last question."""
@@ -185,7 +212,7 @@ class FollowUps:
             return True
         if SUBJECTS.search(rest):
             return not placed and len(rest) <= SHORT and intent_of(rest) is Intent.COUNT
-        if (_is_aspect(rest) or _WHO.search(rest)) and len(rest) <= SHORT // 2 + 2:
+        if (_is_aspect(rest) or _WHO.search(rest) or _FIGURES.search(rest)) and len(rest) <= SHORT // 2 + 2:
             return True
         return not placed and bool(_GENERIC.search(rest)) and len(rest) <= 2 * SHORT and asks(topic)
 
@@ -243,6 +270,17 @@ def _first_clause(topic: str) -> str:
 def _is_aspect(rest: str) -> bool:
     """Does the message ask for an aspect (a time, an amount, a rate, a rule)?"""
     return intent_of(rest) is not Intent.FACT or bool(_ASPECT.search(rest))
+
+
+def _there(topic: str, state: DialogState) -> str:
+    """"他们建议咋个管" after "有个报告说…是哪里的": the place whose report the last answer
+    quoted, when the message points at it and the last question named none."""
+    return state.answered if state.answered and _THERE.search(topic) else ""
+
+
+def _asks_how_or_who(rest: str) -> bool:
+    """Does the message only ask how or by whom ("咋个管的", "谁来查"), naming no aspect?"""
+    return not _ASPECT.search(rest) and (intent_of(rest) is Intent.HOW or (bool(_WHO.search(rest)) and intent_of(rest) is Intent.FACT))
 
 
 def _join(*parts: str) -> str:

@@ -158,7 +158,7 @@ class QueryAnalyzer:
             corrections=corrections,
             wants_figure=any(w in text for w in _FIGURE_WORDS),
             wants_hotline=any(w in text for w in _HOTLINE_WORDS) or any(w in expansions for w in ("举报电话",)),
-            intent=Intent.REMEDY if is_remedy(text) else intent_of(asked),
+            intent=_intent(text, asked, context),
             scope=scope,
             topic=topic,
             aspects=of_question(topic),
@@ -206,6 +206,27 @@ class QueryAnalyzer:
         if sum(1 for w in asked if not FORM_WORDS.match(w)) < MIN_QUESTION_WORDS and not SUBJECTS.search(focus.question):
             return frozenset(), topic
         return frozenset(w for w in words if w not in asked), focus.question
+
+
+def _intent(text: str, asked: str, context: str) -> Intent:
+    """The question's intent; a follow-up's is its own part's when that asks something, and
+    it asks what to do only when its own part does."""
+    own = _own_part(text, context)
+    if is_remedy(own):
+        return Intent.REMEDY
+    if not context:
+        return intent_of(asked)
+    intent = intent_of(_own_part(asked, context))
+    if intent is Intent.FACT:  # "、家庭困难": the last question's intent
+        intent = intent_of(asked)
+    return Intent.FACT if intent is Intent.REMEDY else intent
+
+
+def _own_part(text: str, context: str) -> str:
+    """A follow-up without the last question it borrowed ("…跑路咋办,有没有管、是第三方管的不"
+    asks whether a third party holds the money, not what to do)."""
+    borrowed = normalize(context)
+    return text.replace(borrowed, " ", 1) if borrowed and borrowed in text else text
 
 
 def is_acknowledgement(text: str) -> bool:

@@ -253,3 +253,23 @@ def test_a_district_answering_in_other_words_is_not_told_it_lacks_them(shipped_s
 def test_after_a_swap_of_place_its_closest_passage_is_quoted_though_it_lacks_the_first_districts_word(shipped_service: Service) -> None:
     answer = converse(shipped_service, "云阳县的作业设计有没得啥子指导手册", "那涪陵呢", "泸州的呢?")  # 指导手册 is only 云阳's
     assert answer.quotes[0].passage.region == "四川省泸州市" and answer.tentative
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["学校校服一套三百多 是不是太贵了 有没有规定价格", "今年中考体育是多少分啊?跳绳一分钟要跳多少个才满分", "涪陵学校让买的教辅资料必须买吗?一学期好几百"],
+)
+def test_questions_like_the_unanswerable_ones_fitted_on_are_not_answered_confidently(shipped_service, question: str) -> None:
+    """From conversations never fitted on: the calibration's out-of-scope exemplars (校服, 中考, 教辅 …) tell them apart."""
+    answer = shipped_service.ask(question)
+    assert answer.abstained or answer.tentative
+
+
+def test_a_yes_no_follow_up_to_a_what_do_i_do_question_is_answered_as_asked(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "云阳县培训机构收了钱跑路咋办,有没有管", "是第三方管的不")
+    assert not answer.remedy and "第三方+最低余额" in lead(answer)
+
+
+def test_the_anonymous_district_is_named_by_its_blanked_name(shipped_service: Service) -> None:
+    answer = shipped_service.ask("那个没写区名的调研报告,老师搞课后服务能不能弹性上下班")
+    assert answer.asked_region == "某区(匿名)" and answer.quotes[0].passage.region == "某区(匿名)"

@@ -77,7 +77,9 @@ def test_a_message_pointing_back_keeps_the_place_and_topic(followups: FollowUps,
     completion = followups.complete(message, state, NOW + 60)
     assert completion.borrowed == "more" and "预交的学费" in completion.text
     assert completion.place in ("涪陵", "云阳县")
-    assert followups.complete("具体有啥规定", state, NOW + 60).text == "涪陵培训班有啥规定"  # an aspect of the subject
+    assert followups.complete("有啥规定", state, NOW + 60).text == "涪陵培训班有啥规定"  # an aspect of the subject
+    specifically = followups.complete("具体有啥规定", state, NOW + 60)  # more precisely: the whole last question
+    assert specifically.text == "涪陵培训班预交的学费有人监管，有啥规定" and specifically.detail
 
 
 def test_an_aspect_in_the_first_clause_keeps_the_subject(followups: FollowUps) -> None:
@@ -256,3 +258,44 @@ def test_whose_rule_was_quoted_is_asked_of_the_last_answer(followups: FollowUps,
     assert followups.complete(normalize(message), state, NOW + 60).borrowed != "whose"  # no answer quoted yet
     answered = replace(state, answered="某区(匿名)")
     assert followups.complete(normalize(message), answered, NOW + 60).borrowed == "whose"
+
+
+def test_how_another_place_handles_it_keeps_the_whole_last_matter(followups: FollowUps) -> None:
+    state = after(followups, "泸州节假日还能补课不")
+    completion = followups.complete("涪陵那边咋个管的", state, NOW + 60)
+    assert completion.borrowed == "more" and completion.text.startswith("涪陵") and "节假日" in completion.text
+    # after a question that already asked how, it is a swap of place on the last subject
+    state = after(followups, "涪陵现在作业咋个管的")
+    assert followups.complete("通州咋个搞的", state, NOW + 60).borrowed == "aspect"
+
+
+def test_asking_specifically_keeps_the_last_question(followups: FollowUps) -> None:
+    state = after(followups, "通州的学校作业是谁来把关的")
+    completion = followups.complete("具体分几步", state, NOW + 60)
+    assert completion.borrowed == "more" and completion.detail and "把关" in completion.text and completion.text.endswith("分几步")
+
+
+def test_asking_for_figures_leans_on_the_last_question(followups: FollowUps) -> None:
+    state = after(followups, "涪陵区学校作业管得严不")
+    completion = followups.complete("有没有数据", state, NOW + 60)
+    assert completion.borrowed and completion.place == "涪陵区" and "作业" in completion.text
+
+
+def test_how_often_the_same_thing_is_done_keeps_the_last_question() -> None:
+    from bot.text import Tokenizer
+
+    followups = FollowUps(RegionCatalog.from_names(Gazetteer(), REGIONS).scope, ttl=1800, words=Tokenizer().content_words)
+    state = after(followups, "云阳学校作业多得很,县里有没有人下来查")
+    completion = followups.complete("多久查一回", state, NOW + 60)
+    assert completion.borrowed == "more" and "下来查" in completion.text and completion.text.endswith("多久查一回")
+    state = after(followups, "通州区对培训机构监管严不严")
+    assert followups.complete("钱的方面管不管", state, NOW + 60).borrowed == "aspect"  # 管 is not 监管
+
+
+def test_they_after_an_answer_about_no_named_place_are_the_answers_district(followups: FollowUps) -> None:
+    from dataclasses import replace
+
+    state = replace(after(followups, "有个报告说培训机构退费难,是哪里的哦"), answered="某区(匿名)")
+    completion = followups.complete("他们建议咋个管收费", state, NOW + 60)
+    assert completion.place == "某区(匿名)" and completion.text.startswith("某区(匿名)")
+    assert followups.complete("建议咋个管收费", state, NOW + 60).place == ""  # nothing points at it

@@ -36,6 +36,10 @@ from bot.answering.intent import Intent, asks_kind, intent_of, is_channel, is_st
         ("寄宿学校一学期生活费要好多", Intent.FIGURE),
         ("老师一个月工资大概多少", Intent.FIGURE),
         ("老师私下喊娃去他屋头补课要收钱,这个管不管嘛", Intent.FACT),  # paid tutoring told, no price asked
+        ("老师让家长改作业,这个能去哪里反应", Intent.REMEDY),  # 反映 mistyped
+        ("培训班合同签了两年一次交清,现在想退,咋整", Intent.REMEDY),
+        ("有没有数据", Intent.COUNT),
+        ("多久查一回", Intent.OFTEN),
     ],
 )
 def test_intent(question: str, intent: Intent) -> None:

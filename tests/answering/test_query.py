@@ -204,6 +204,7 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("作业时间没超标的学校占好多", "达标"),
         ("每天留啥作业能不能公开给家长看看", "三单公开制度"),
         ("有点自闭倾向,有没有这方面的安排", "融合教育"),
+        ("学校要公开啥子三张单子", "清单"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
