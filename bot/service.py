@@ -1,4 +1,4 @@
-"""The one place that wires the pipeline: index + embedder + retrievers + fusion + answers.
+"""The one place that serves the pipeline: index + embedder + retrievers + fusion + answers.
 
 `Service.ask` is synchronous and thread-safe; the Telegram side calls it off the event
 loop. Everything that depends on the index lives in one `Pipeline` object, so a
@@ -17,23 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from bot import metrics
-from bot.answering.compose import AnswerComposer, AnswerStyle
 from bot.answering.confidence import Calibration, features, load_calibration
-from bot.answering.coverage import TermStatistics
-from bot.answering.decide import Decider, Thresholds, channel_passages
-from bot.answering.dialog import FollowUps, topic_core
-from bot.answering.fusion import FusionWeights, HybridFuser, merge_candidates
+from bot.answering.dialog import Completion, topic_core
+from bot.answering.fusion import merge_candidates
 from bot.answering.notice import Notice, NoticeAnswer, asks_about_fees, compare_fees, question_for, read_notice
 from bot.answering.places import Gazetteer
-from bot.answering.query import Query, QueryAnalyzer, is_acknowledgement, strip_filler
-from bot.answering.regions import RegionCatalog
-from bot.answering.retrieval import DenseRetriever, KeywordRetriever
-from bot.answering.spelling import HomophoneCorrector
+from bot.answering.query import Query, is_acknowledgement, strip_filler
+from bot.answering.rereading import answers_better, second_reading
 from bot.cluster import Follower, IndexCluster
 from bot.config import Config
-from bot.corpus.loader import load_metadata
-from bot.corpus.terms import Terms, load_terms
-from bot.errors import BuildBusyError, ImageError, IndexCorruptError, IndexMissingError, StorageError
+from bot.errors import BuildBusyError, ImageError, IndexMissingError, StorageError
 from bot.index.build import BuildReport, build_index, roll_back
 from bot.index.embedder import Embedder, make_embedder
 from bot.index.status import corpus_changed
@@ -41,6 +34,7 @@ from bot.index.store import LoadedIndex, load_index, read_current
 from bot.ocr import read_image
 from bot.ocr.engine import OcrEngine, shared_engine
 from bot.ocr.images import ImageLimits
+from bot.pipeline import Pipeline, build_pipeline
 from bot.records import Answer, DialogState, Hit
 from bot.text import detect_script, normalize, to_script, to_simplified, to_traditional
 
@@ -52,21 +46,6 @@ EXTRA_HITS = 7
 FEE_PASSAGES = 10
 FEE_SEARCH = {"课后服务": "课后服务费 收费标准 元/课时", "校外培训": "校外培训 收费 预收费 监管"}
 FIRST_BUILD_WAIT = 900.0  # seconds an instance waits for another machine's first build
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """Everything that depends on one loaded index."""
-
-    index: LoadedIndex
-    analyzer: QueryAnalyzer
-    dense: DenseRetriever
-    keyword: KeywordRetriever
-    fuser: HybridFuser
-    composer: AnswerComposer
-    stats: TermStatistics
-    decider: Decider
-    followups: FollowUps
 
 
 @dataclass(frozen=True)
@@ -131,39 +110,7 @@ class Service:
         return cls(config, index, embedder, cluster=cluster)
 
     def _pipeline(self, index: LoadedIndex) -> Pipeline:
-        built_with = index.manifest.get("embedder")
-        if built_with != self.embedder.model_id:
-            raise IndexCorruptError(
-                str(self.config.index.dir),
-                f"it was built with embedder {built_with!r} but the config selects {self.embedder.model_id!r}",
-            )
-        cfg = self.config
-        terms = load_terms(cfg.corpus.terms)
-        regions = sorted({p.region for p in index.ordered if p.kind == "report" and p.region})
-        stats = TermStatistics(index.ordered, commonness=index.tokenizer.commonness)
-        catalog = RegionCatalog.from_reports(self.gazetteer, load_metadata(cfg.corpus.metadata).values(), regions)
-        analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index, stats), catalog=catalog)
-        composer = AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts))
-        thresholds = Thresholds(cfg.retrieval.abstain_threshold, cfg.retrieval.tentative_threshold)
-        return Pipeline(
-            index=index,
-            analyzer=analyzer,
-            dense=DenseRetriever(index, self.embedder, top_k=cfg.retrieval.candidates),
-            keyword=KeywordRetriever(index, top_k=cfg.retrieval.candidates),
-            fuser=HybridFuser(
-                stats,
-                FusionWeights(cfg.retrieval.dense_weight, cfg.retrieval.keyword_weight, cfg.retrieval.coverage_weight),
-                region_boost=cfg.retrieval.region_boost,
-                dedup_threshold=cfg.retrieval.dedup_threshold,
-            ),
-            composer=composer,
-            stats=stats,
-            decider=Decider(composer, self.calibration, stats, catalog, channel_passages(index.ordered), thresholds, cfg.retrieval.region_boost, _region_texts(index)),
-            followups=FollowUps(
-                lambda text: catalog.scope(text), ttl=cfg.conversation.ttl_minutes * 60, words=index.tokenizer.content_words,
-                known=lambda word: stats.df(word) > 0,
-            ),
-        )
+        return build_pipeline(self.config, index, self.embedder, self.calibration, self.gazetteer)
 
     def regions(self) -> list[str]:
         """Districts the reports come from, for the parent's /region choice."""
@@ -183,9 +130,22 @@ class Service:
     ) -> tuple[Answer, Ranking]:
         """`ask`, with how the question was searched (the console's retrieval test): one pass."""
         p = self.pipeline  # one consistent snapshot even if a rebuild swaps it meanwhile
-        k = top_k or self.config.retrieval.top_k
         now = time.time() if now is None else now
-        completion = p.followups.complete(p.analyzer.terms.fix_typos(strip_filler(normalize(question))), state, now)
+        text = p.analyzer.terms.fix_typos(strip_filler(normalize(question)))
+        completion = p.followups.complete(text, state, now)
+        answer, ranking = self._answer(p, question, completion, region, top_k, state, now)
+        other = second_reading(p.followups, text, state, now, completion) if answer.abstained or answer.tentative else None
+        if other is not None:  # the reports do not answer this reading of a follow-up: try the other one
+            second = self._answer(p, question, other, region, top_k, state, now)
+            if answers_better(second[0], answer):
+                return second
+        return answer, ranking
+
+    def _answer(
+        self, p: Pipeline, question: str, completion: Completion, region: str | None, top_k: int | None, state: DialogState | None, now: float
+    ) -> tuple[Answer, Ranking]:
+        """The answer to `question` read as `completion`, and how it was searched."""
+        k = top_k or self.config.retrieval.top_k
         fresh = p.followups.fresh(state, now)
         if completion.borrowed == "whose" and fresh is not None:  # "这是哪里的规定": no search, the last answer's source
             query = p.analyzer.analyze(question)
@@ -359,25 +319,8 @@ def _fetch_published(cluster: IndexCluster, embedder: Embedder, warn: Callable[[
             time.sleep(2.0)
 
 
-def _corrector(terms: Terms, index: LoadedIndex, stats: TermStatistics) -> HomophoneCorrector:
-    """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
-    vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
-    corpus = "\n".join(p.search_text for p in index.ordered)
-    sample = "\n".join(stats.texts) if len(stats.texts) < stats.total else None  # the word-weight sample of a large index
-    return HomophoneCorrector(vocabulary, corpus, index.tokenizer.frequency, sample_text=sample)
-
-
 def _script(question: str, state: DialogState | None) -> str:
     """The message's script; one written the same in both ("那涪陵呢") keeps the conversation's."""
     if state is not None and to_simplified(question) == question == to_traditional(question):
         return state.script
     return detect_script(question)
-
-
-def _region_texts(index: LoadedIndex) -> dict[str, str]:
-    """Each region's report passages as one search text (for words only other reports have)."""
-    texts: dict[str, list[str]] = {}
-    for p in index.ordered:
-        if p.kind == "report":
-            texts.setdefault(p.region, []).append(p.search_text)
-    return {region: "\n".join(parts) for region, parts in texts.items()}

@@ -31,6 +31,7 @@ LAYER_OF = {
     "answering": "answering",
     "storage": "storage",
     "service": "service",
+    "pipeline": "service",  # what depends on one loaded index, wired from the config
     "cluster": "service",  # the index across instances: glue between index/ and storage/
     "telegram": "telegram",
     "console": "console",

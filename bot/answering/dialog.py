@@ -132,52 +132,52 @@ class FollowUps:
         if _tells_family(_PUNCT.sub("", state.topic)):  # the last message only said where the family is
             if place:
                 return Completion(text, "", place, home=home)
-            return Completion(_join(home or state.place, text), "home", home or state.place, home=home)
+            return Completion(join(home or state.place, text), "home", home or state.place, home=home)
         if _DETAIL.match(_PUNCT.sub("", topic)):  # "具体点嘛", "还有别的吗": the last question, at more length
             where = place or state.place or home or _there(topic, state)
-            return Completion(_join(where, state.topic), "more", where, home=home, detail=True)
+            return Completion(join(where, state.topic), "more", where, home=home, detail=True)
         first, _, after = topic.strip(" ,.!?;:、。，！？；：~…").partition(" ")
         if after and _DETAIL.match(_PUNCT.sub("", first)):  # "具体点 咋个休": more, on this point of it
             where = place or state.place or home or _there(topic, state)
-            return Completion(_join(where, state.topic, "，" + after), "more", where, context=state.topic, home=home, detail=True)
+            return Completion(join(where, state.topic, "，" + after), "more", where, context=state.topic, home=home, detail=True)
         rest = topic_core(topic)
         if rest and _SPECIFICALLY.match(_PUNCT.sub("", topic)) and len(rest) <= SHORT:
             # "具体分几步", "具体是好多学校": the last question, at more length, on this point of it
             where = place or state.place or home or _there(topic, state)
-            return Completion(_join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home, detail=True)
+            return Completion(join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home, detail=True)
         if not rest:  # a place alone: the last question about it
             if not place:
                 return Completion(text, "", "", home=home)
-            return Completion(_join(place, state.topic), "place", place, home=home)
+            return Completion(join(place, state.topic), "place", place, home=home)
         if not self._leans(topic, rest, bool(place)) and not self._says_nothing(rest) and not self._says_little(topic, rest, place):
             if home and not place:  # a question of its own, about the place the parent is from
-                return Completion(_join(home, text), "home", home, home=home)
+                return Completion(join(home, text), "home", home, home=home)
             return Completion(text, "", place, home=home)  # a question of its own: nothing stale carried over
         where = place or state.place or home or _there(topic, state)
         if SUBJECTS.search(_first_clause(topic)) or (SUBJECTS.search(rest) and len(rest) > SHORT):
             # "那作业呢", "那放学以后托管那块呢,老师都参加吗": a new subject for the same place
             # (a message of several clauses keeps its stops, so its story still reads apart)
-            return Completion(_join(where, _clauses(topic_core(topic, keep_stops=True)) or rest), "aspect", where, home=home)
+            return Completion(join(where, _clauses(topic_core(topic, keep_stops=True)) or rest), "aspect", where, home=home)
         first = topic_core(_first_clause(topic))
         short = len(rest) <= SHORT // 2 + 2
         if short and not place and self._repeats(rest, state.topic) and _is_aspect(rest):
             # "多久查一回" after "县里有没有人下来查": how often the same thing is done, not a new aspect
-            return Completion(_join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home)
+            return Completion(join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home)
         if place and _asks_how_or_who(rest) and short and not _PEOPLE.match(rest) and intent_of(state.topic) is not Intent.HOW:
             # "涪陵那边咋个管的" after "泸州节假日还能补课不": the same matter, holidays and all,
             # asked of another place how it is handled (after a "how" question it is a place swap)
-            return Completion(_join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home)
+            return Completion(join(where, state.topic, "，" + rest), "more", where, context=state.topic, home=home)
         if (_is_aspect(rest) or _WHO.search(rest)) and short or (_is_aspect(first) and len(first) <= SHORT // 2 + 2) or _PEOPLE.match(rest):
             # "要交钱吗", "内容呢 就是看着写作业?": the aspect swapped; with no subject to keep
             # ("老师交流轮岗多不多" → "新老师招了好多"), the last question is background only
             context = "" if state.subject else state.topic
-            return Completion(_join(where, state.subject or state.topic, rest), "aspect", where, context=context, home=home)
+            return Completion(join(where, state.subject or state.topic, rest), "aspect", where, context=context, home=home)
         # more about the same thing ("那家庭困难的呢", "具体有啥规定", "云阳有没有类似的")
         # a message of several clauses keeps its stops, so that its story still reads apart
         # from its question ("通州那边有没有类似的?我妹妹家在那边")
         told = _clauses(topic)
         tail = "，" + told if told else "、" + rest  # (a stop jieba does not cut across: 支教、派了好多人去, not 教派)
-        return Completion(_join(where, state.topic, tail), "more", where, context=state.topic, home=home)
+        return Completion(join(where, state.topic, tail), "more", where, context=state.topic, home=home)
 
     def _says_little(self, topic: str, rest: str, place: str) -> bool:
         """Is the message a short question with no place or subject of its own, all of whose
@@ -283,5 +283,6 @@ def _asks_how_or_who(rest: str) -> bool:
     return not _ASPECT.search(rest) and (intent_of(rest) is Intent.HOW or (bool(_WHO.search(rest)) and intent_of(rest) is Intent.FACT))
 
 
-def _join(*parts: str) -> str:
+def join(*parts: str) -> str:
+    """The parts of a completed question, empty ones left out."""
     return "".join(p for p in parts if p)

@@ -273,3 +273,9 @@ def test_a_yes_no_follow_up_to_a_what_do_i_do_question_is_answered_as_asked(ship
 def test_the_anonymous_district_is_named_by_its_blanked_name(shipped_service: Service) -> None:
     answer = shipped_service.ask("那个没写区名的调研报告,老师搞课后服务能不能弹性上下班")
     assert answer.asked_region == "某区(匿名)" and answer.quotes[0].passage.region == "某区(匿名)"
+
+
+def test_a_follow_up_the_first_reading_does_not_answer_is_read_the_other_way(shipped_service: Service) -> None:
+    # as the last subject's new aspect ("泸州作业有好多学校做到了"), not the whole last question asked further
+    answer = converse(shipped_service, "娃儿在泸州读小学,作业有啥规定没有,老师布置得好多哦", "有好多学校做到了")
+    assert not answer.tentative and "全市425所义务教育学校" in lead(answer)
