@@ -149,7 +149,9 @@ class FollowUps:
             if not place:
                 return Completion(text, "", "", home=home)
             return Completion(join(place, state.topic), "place", place, home=home)
-        if not self._leans(topic, rest, bool(place)) and not self._says_nothing(rest) and not self._says_little(topic, rest, place):
+        if not self._leans(topic, rest, bool(place)) and not self._says_nothing(rest) and not self._says_little(topic, rest, place) and not (
+            not place and len(rest) <= SHORT and not SUBJECTS.search(rest) and self._repeats(rest, state.topic)
+        ):  # ("娃儿有好多参加" after "课后服务有好多老师参加": the same matter, asked of others)
             if home and not place:  # a question of its own, about the place the parent is from
                 return Completion(join(home, text), "home", home, home=home)
             return Completion(text, "", place, home=home)  # a question of its own: nothing stale carried over

@@ -90,7 +90,7 @@ TIME_EXPR = re.compile(
 # Question words that ask for a kind of answer (a time, an amount, a rule), not what it is
 # about: a sentence holding only these ("时间" for 多久) does not speak of the question,
 # and a report lacking them ("规定") does not lack the topic.
-FORM_WORDS = re.compile(r"^(?:(?:硬性|具体|明确|相关|有关)(?:规定|要求)|多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让|一次|几次|频率|地方|手续|流程|程序|条件|做法|上限|下限|封顶|数据|数字|统计|上午|中午|下午|傍晚|晚上|早上)$")
+FORM_WORDS = re.compile(r"^(?:(?:硬性|具体|明确|相关|有关)(?:规定|要求|数字|数据)|具体|详细|多久|几点|几时|什么时候|啥时候|多长时间|多长|时长|时间|多少钱|多少|几|标准|规定|要求|情况|办法|政策|措施|制度|准|不准|准不准|允许|不允许|允不允许|让不让|一次|几次|频率|地方|手续|流程|程序|条件|做法|上限|下限|封顶|数据|数字|统计|上午|中午|下午|傍晚|晚上|早上)$")
 
 # A verb and how it turned out (管好, 做完, 学懂, 管住): asks whether something is done, and
 # the reports say so with their own words (严管, 控制达标), so it is not what the question is about.

@@ -279,3 +279,8 @@ def test_a_follow_up_the_first_reading_does_not_answer_is_read_the_other_way(shi
     # as the last subject's new aspect ("泸州作业有好多学校做到了"), not the whole last question asked further
     answer = converse(shipped_service, "娃儿在泸州读小学,作业有啥规定没有,老师布置得好多哦", "有好多学校做到了")
     assert not answer.tentative and "全市425所义务教育学校" in lead(answer)
+
+
+def test_asking_for_specific_figures_is_not_a_word_the_district_lacks(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "我们是云阳的,学校作业这块管得严不严哦", "哦", "有没有具体数字嘛")
+    assert not answer.tentative and answer.quotes[0].passage.region == "重庆市云阳县"

@@ -290,6 +290,9 @@ def test_how_often_the_same_thing_is_done_keeps_the_last_question() -> None:
     assert completion.borrowed == "more" and "下来查" in completion.text and completion.text.endswith("多久查一回")
     state = after(followups, "通州区对培训机构监管严不严")
     assert followups.complete("钱的方面管不管", state, NOW + 60).borrowed == "aspect"  # 管 is not 监管
+    state = after(followups, "涪陵课后服务有好多老师参加")  # the same matter, asked of others
+    completion = followups.complete("娃儿有好多参加", state, NOW + 60)
+    assert completion.borrowed == "more" and completion.place == "涪陵" and "课后服务" in completion.text
 
 
 def test_they_after_an_answer_about_no_named_place_are_the_answers_district(followups: FollowUps) -> None:

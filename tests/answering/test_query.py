@@ -205,6 +205,9 @@ def test_group_schooling_is_said_both_ways(analyzer: QueryAnalyzer) -> None:
         ("每天留啥作业能不能公开给家长看看", "三单公开制度"),
         ("有点自闭倾向,有没有这方面的安排", "融合教育"),
         ("学校要公开啥子三张单子", "清单"),
+        ("城里和乡下学校一起上的网课是怎么弄的", "同步课堂"),
+        ("还给家长发了封啥子信", "告家长书"),
+        ("家长学校网上也能听不", "线上"),
     ],
 )
 def test_parents_words_reach_the_reports_terms(analyzer: QueryAnalyzer, question: str, term: str) -> None:
