@@ -2,8 +2,8 @@
 
     python bench/calibrate.py [--config config.toml] [FILE.jsonl ...]
 
-Asks every labelled question (default: tests/data/calibration_*.jsonl, 499 parents'
-questions we wrote, 140 of them long messages that tell the family's case, and the
+Asks every labelled question (default: tests/data/calibration_*.jsonl, 799 parents'
+questions written for it, 140 of them long messages that tell the family's case, and the
 blind sets tests/data/blind_*.jsonl, each written by someone who read only the reports,
 about 60 each with 15 out of scope), collects the features of its best passages, keeps
 the questions' vectors as in-scope / out-of-scope exemplars (a question's own vector is
