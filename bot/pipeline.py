@@ -23,6 +23,7 @@ from bot.corpus.terms import Terms, load_terms
 from bot.errors import IndexCorruptError
 from bot.index.embedder import Embedder
 from bot.index.store import LoadedIndex
+from bot.text import normalize
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,15 @@ def build_pipeline(cfg: Config, index: LoadedIndex, embedder: Embedder, calibrat
     )
 
 
+def _headings_words(index: LoadedIndex) -> set[str]:
+    """The words of the reports' section headings ("实施五大行动…"): the names parents ask about."""
+    headings = {normalize(p.section) for p in index.ordered if p.kind == "report"}
+    return {w for heading in headings for w in index.tokenizer.content_words(heading)}
+
+
 def _corrector(terms: Terms, index: LoadedIndex, stats: TermStatistics) -> HomophoneCorrector:
     """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
-    vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets)]
+    vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets), *_headings_words(index)]
     corpus = "\n".join(p.search_text for p in index.ordered)
     sample = "\n".join(stats.texts) if len(stats.texts) < stats.total else None  # the word-weight sample of a large index
     return HomophoneCorrector(vocabulary, corpus, index.tokenizer.frequency, sample_text=sample)

@@ -284,3 +284,9 @@ def test_a_follow_up_the_first_reading_does_not_answer_is_read_the_other_way(shi
 def test_asking_for_specific_figures_is_not_a_word_the_district_lacks(shipped_service: Service) -> None:
     answer = converse(shipped_service, "我们是云阳的,学校作业这块管得严不严哦", "哦", "有没有具体数字嘛")
     assert not answer.tentative and answer.quotes[0].passage.region == "重庆市云阳县"
+
+
+def test_several_told_in_the_story_is_not_a_question(shipped_service: Service) -> None:
+    # "好几个没挂牌的补课点" tells of several; the question is what the county checked and closed
+    answer = shipped_service.ask("我们住云阳县城,楼下原来好几个没挂牌的补课点。县里到底查了好多家培训机构,关了几家无证的")
+    assert not answer.tentative and answer.quotes[0].passage.region == "重庆市云阳县"

@@ -187,7 +187,7 @@ def test_what_a_place_is_like_swaps_the_place(followups: FollowUps) -> None:
     assert completion.borrowed == "place" and completion.text.startswith("涪陵课后服务")
 
 
-@pytest.mark.parametrize("message", ["具体点嘛", "能不能说详细些", "展开讲讲"])
+@pytest.mark.parametrize("message", ["具体点嘛", "能不能说详细些", "展开讲讲", "在说细点"])
 def test_asking_for_more_asks_the_last_question_again_at_length(followups: FollowUps, message: str) -> None:
     state = after(followups, "云阳县课后服务有哪些课程")
     completion = followups.complete(message, state, NOW + 60)

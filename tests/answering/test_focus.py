@@ -29,7 +29,7 @@ def test_clauses_that_ask(clause: str) -> None:
 
 
 @pytest.mark.parametrize("clause", ["娃儿读小学四年级,", "眼睛都熬红了。", "我跟他爸在浙江打工", "老公常年出差",
-                                    "班上好多人都报了", "兴趣班动不动喊一次交几千块"])
+                                    "班上好多人都报了", "兴趣班动不动喊一次交几千块", "楼下原来好几个没挂牌的补课点", "班上十几个娃"])
 def test_clauses_that_only_tell(clause: str) -> None:
     assert not asks(clause)
 
