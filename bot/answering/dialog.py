@@ -28,7 +28,7 @@ from bot.records import DialogState
 DEFAULT_TTL = 30 * 60
 # Words every question may hold (老师, 学校): they do not make a message stand on its own.
 _GENERIC = re.compile(r"老师|教师|家长|学生|学校|双减|课堂")
-_LEAD_IN = re.compile(r"^(?:那如果|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
+_LEAD_IN = re.compile(r"^(?:那如果|那边|这边|那里|那儿|那些|那个|那么|那|这些|还有|另外|再问一?下|如果是|要是|换成|改成|具体|比如)")
 _TAIL = re.compile(r"(?:也说下|也说说|说一下|说下|讲一下|也讲讲|没得|没有|呢|咧|嘞|勒|喃|哩|捏|吗|嘛|(?<![什怎这那多])么|啊|呀|吧|哦|噢|的话|怎么样|咋样|如何|(?:是|又是)?(?:啥子|啥|什么|怎样|怎么样|咋样)?情况)+$")
 _HEAD = re.compile(r"^(?:呢|咧|嘞|勒|喃|哩|啊|哦|噢)+")
 # Words pointing back at what was said before: "有没有类似的", "也有人管吗", "具体多少",
@@ -57,8 +57,10 @@ _PEOPLE = re.compile(r"^(?:老师|教师|家长|学生|校长|班主任|志愿�
 # "我娃儿在云阳读小学", "我们是涪陵的", "我们屋在城头, 孙子读三年级": a short clause starting
 # with the family and saying where or who it is, asking nothing.
 FAMILY_CLAUSE = 18
-_FAMILY = re.compile(r"^(?:我|俺|咱|家|娃|孩子|孙|儿子|女儿|闺女|住|坐标)")
-_WHERE_OR_WHO = re.compile(r"在|住|是|读|上|念|的$")
+_FAMILY = re.compile(r"^(?:现在|今年|去年|后来|最近)?(?:跟到|跟着)?(?:我|俺|咱|家|娃|孩子|孙|儿子|女儿|闺女|住|坐标)")
+_WHERE_OR_WHO = re.compile(r"在|住|是|读|上|念|转|搬|的$")
+# "真的假的", "是不是真的哦": the last question, asked again to be sure.
+_CONFIRM = re.compile(r"^(?:真的假的|真的吗|真的嘛|真的啊|真的哦|是不是真的|是真的吗|当真|不会吧)")
 # "具体点嘛", "能不能说详细些", "展开讲讲", "在说细点" (再 mistyped): more on the last question.
 _DETAIL = re.compile(
     r"^(?:能不能|可不可以|可以|麻烦|请)?(?:再|在)?(?:说|讲|介绍)?(?:得)?(?:具体|详细|仔细|(?<=[说讲得])细)(?:一)?(?:点|些|一点|一些)?(?:说说|讲讲|说下|讲下|说一下|讲一下|介绍下)?"
@@ -125,6 +127,9 @@ class FollowUps:
                 if asked_scope.written:  # "涪陵呢 我们娃儿在涪陵读书": the question part names the place itself
                     text, scope, topic = kept, asked_scope, asked_topic
                     place = scope.written[-1]
+                elif state is not None and not topic_core(asked_topic):  # "现在跟到我们转到通州去了,那边呢": a swap of place
+                    text = join(place, kept)
+                    scope, topic = self.scope(text)
         if state is None:
             return Completion(text, "", place, home=home)
         if state.answered and _WHOSE.match(_PUNCT.sub("", topic)):  # "这是哪里的规定": whose report the last answer quoted
@@ -133,6 +138,9 @@ class FollowUps:
             if place:
                 return Completion(text, "", place, home=home)
             return Completion(join(home or state.place, text), "home", home or state.place, home=home)
+        if _CONFIRM.match(_PUNCT.sub("", topic)):  # "真的假的,是真的在管还是说起耍的": the last question again
+            where = place or state.place or home
+            return Completion(join(where, state.topic), "more", where, home=home)
         if _DETAIL.match(_PUNCT.sub("", topic)):  # "具体点嘛", "还有别的吗": the last question, at more length
             where = place or state.place or home or _there(topic, state)
             return Completion(join(where, state.topic), "more", where, home=home, detail=True)

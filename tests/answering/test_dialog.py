@@ -302,3 +302,16 @@ def test_they_after_an_answer_about_no_named_place_are_the_answers_district(foll
     completion = followups.complete("他们建议咋个管收费", state, NOW + 60)
     assert completion.place == "某区(匿名)" and completion.text.startswith("某区(匿名)")
     assert followups.complete("建议咋个管收费", state, NOW + 60).place == ""  # nothing points at it
+
+
+def test_asking_whether_it_is_true_asks_the_last_question_again(followups: FollowUps) -> None:
+    state = after(followups, "涪陵区是不是不准老师喊家长批改作业了")
+    completion = followups.complete("真的假的,是真的在管还是说起耍的", state, NOW + 60)
+    assert completion.borrowed == "more" and completion.text == "涪陵区是不是不准老师喊家长批改作业了"
+
+
+def test_a_family_that_moved_asking_about_there_swaps_the_place(followups: FollowUps) -> None:
+    state = after(followups, "我们娃原来在云阳读书,学校课后服务社团多得很")
+    completion = followups.complete("现在跟到我们转到南通通州去了,那边呢", state, NOW + 60)
+    assert completion.borrowed == "place" and completion.text.startswith("通州") and "社团" in completion.text
+    assert completion.home == "通州"
