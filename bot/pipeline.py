@@ -52,8 +52,10 @@ def build_pipeline(cfg: Config, index: LoadedIndex, embedder: Embedder, calibrat
     terms = load_terms(cfg.corpus.terms)
     regions = sorted({p.region for p in index.ordered if p.kind == "report" and p.region})
     stats = TermStatistics(index.ordered, commonness=index.tokenizer.commonness)
-    catalog = RegionCatalog.from_reports(gazetteer, load_metadata(cfg.corpus.metadata).values(), regions)
-    analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index, stats), catalog=catalog)
+    reports = load_metadata(cfg.corpus.metadata).values()
+    catalog = RegionCatalog.from_reports(gazetteer, reports, regions)
+    places = {normalize(alias) for meta in reports for alias in meta.aliases}  # 付陵 typed for 涪陵
+    analyzer = QueryAnalyzer(terms, index.tokenizer, regions, corrector=_corrector(terms, index, stats, places), catalog=catalog)
     composer = AnswerComposer(stats, cfg.hotlines, AnswerStyle(cfg.answer.max_lead_sentences, cfg.answer.max_excerpts))
     thresholds = Thresholds(cfg.retrieval.abstain_threshold, cfg.retrieval.tentative_threshold)
     return Pipeline(
@@ -83,9 +85,10 @@ def _headings_words(index: LoadedIndex) -> set[str]:
     return {w for heading in headings for w in index.tokenizer.content_words(heading)}
 
 
-def _corrector(terms: Terms, index: LoadedIndex, stats: TermStatistics) -> HomophoneCorrector:
-    """Fixes pinyin-input slips towards the domain vocabulary (dictionary and term table)."""
-    vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets), *_headings_words(index)]
+def _corrector(terms: Terms, index: LoadedIndex, stats: TermStatistics, places: set[str]) -> HomophoneCorrector:
+    """Fixes pinyin-input slips towards the domain vocabulary: the dictionary, the term table,
+    the words of the reports' headings and the names of the reports' places."""
+    vocabulary = [*terms.dictionary, *terms.expansions, *(t for targets in terms.expansions.values() for t in targets), *_headings_words(index), *places]
     corpus = "\n".join(p.search_text for p in index.ordered)
     sample = "\n".join(stats.texts) if len(stats.texts) < stats.total else None  # the word-weight sample of a large index
     return HomophoneCorrector(vocabulary, corpus, index.tokenizer.frequency, sample_text=sample)

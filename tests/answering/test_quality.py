@@ -54,7 +54,7 @@ HELD_OUT = (
     "blind_questions5.jsonl", "blind_questions6.jsonl", "blind_questions7.jsonl", "blind_questions8.jsonl",
     "blind_questions9.jsonl", "blind_questions10.jsonl", "blind_questions11.jsonl", "blind_questions12.jsonl",
     "blind_questions13.jsonl", "blind_questions14.jsonl", "blind_questions15.jsonl", "blind_questions16.jsonl",
-    "blind_questions17.jsonl", "blind_questions18.jsonl",
+    "blind_questions17.jsonl", "blind_questions18.jsonl", "blind_questions19.jsonl",
 )
 # Never fitted on: the calibration uses calibration_*.jsonl and blind_*.jsonl only.
 NEVER_FITTED = ("dev_questions.jsonl", "parent_questions.jsonl", "fresh_questions.jsonl")
@@ -64,7 +64,8 @@ CONVERSATIONS = (
     "conversations_final8.jsonl", "conversations_final9.jsonl", "conversations_final10.jsonl", "conversations_final11.jsonl",
     "conversations_final12.jsonl", "conversations_final13.jsonl", "conversations_final14.jsonl", "conversations_final15.jsonl",
     "conversations_final16.jsonl", "conversations_final17.jsonl", "conversations_final18.jsonl", "conversations_final19.jsonl",
-    "conversations_final20.jsonl", "conversations_final21.jsonl", "conversations_final23.jsonl",
+    "conversations_final20.jsonl", "conversations_final21.jsonl", "conversations_final22.jsonl",
+    "conversations_final23.jsonl",
 )
 
 

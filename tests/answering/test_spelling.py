@@ -72,6 +72,7 @@ def test_with_the_real_tokenizer(shipped_service) -> None:
     assert analyzer.analyze("孩子厌学不想上学怎么办").corrections == ()
     assert analyzer.analyze("课后服务几点借宿").text == "课后服务几点结束"
     assert analyzer.analyze("云阳县的五大行栋是哪五个").text == "云阳县的五大行动是哪五个"  # a word of the reports' headings
+    assert analyzer.analyze("付陵的娃儿作业做得完不").text.startswith("涪陵")  # a report's place
 
 
 def test_a_sample_of_a_large_corpus_ranks_sound_alike_words() -> None:
