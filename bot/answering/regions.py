@@ -92,9 +92,11 @@ class RegionCatalog:
     def scope(self, text: str, chosen: str | None = None) -> tuple[Scope, str]:
         """The place `text` names (else the parent's `chosen` region) and `text` without it."""
         literal: list[str] = []
+        written: list[str] = []
         for alias in self._aliases:
             if alias in text:
                 literal += self.literal[alias]
+                written.append(alias)
                 text = text.replace(alias, " ")
         found = self.gazetteer.places(text, prefer=self.places.values())
         topic = text
@@ -108,7 +110,7 @@ class RegionCatalog:
             return self.describe(self._asked_about(text, found), tuple(m.text for m, _ in found)), topic
         if literal:
             regions = tuple(dict.fromkeys(literal))
-            return Scope(regions[0], OWN, regions), topic
+            return Scope(regions[0], OWN, regions, written=tuple(written)), topic
         if chosen:
             return self.of_region(chosen), topic
         return Scope(), topic

@@ -290,3 +290,8 @@ def test_several_told_in_the_story_is_not_a_question(shipped_service: Service) -
     # "好几个没挂牌的补课点" tells of several; the question is what the county checked and closed
     answer = shipped_service.ask("我们住云阳县城,楼下原来好几个没挂牌的补课点。县里到底查了好多家培训机构,关了几家无证的")
     assert not answer.tentative and answer.quotes[0].passage.region == "重庆市云阳县"
+
+
+def test_a_swap_to_the_anonymous_district_by_its_blanked_name(shipped_service: Service) -> None:
+    answer = converse(shipped_service, "通州区搞课后服务的老师能不能晚点上班", "那匿名那个区呢")
+    assert not answer.abstained and answer.quotes[0].passage.region == "某区(匿名)" and "弹性上下班" in lead(answer)

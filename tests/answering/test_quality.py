@@ -65,7 +65,7 @@ CONVERSATIONS = (
     "conversations_final12.jsonl", "conversations_final13.jsonl", "conversations_final14.jsonl", "conversations_final15.jsonl",
     "conversations_final16.jsonl", "conversations_final17.jsonl", "conversations_final18.jsonl", "conversations_final19.jsonl",
     "conversations_final20.jsonl", "conversations_final21.jsonl", "conversations_final22.jsonl",
-    "conversations_final23.jsonl",
+    "conversations_final23.jsonl", "conversations_final25.jsonl",
 )
 
 

@@ -40,6 +40,7 @@ def test_the_place_is_taken_out_of_the_topic_with_its_pointing_words(catalog: Re
 def test_an_admins_alias_the_gazetteer_does_not_know_is_matched_as_written(catalog: RegionCatalog) -> None:
     scope, topic = catalog.scope("酒城能补课吗")
     assert scope.regions == ("四川省泸州市",) and "酒城" not in topic
+    assert scope.written == ("酒城",)  # a follow-up "那酒城呢" swaps the place by it
 
 
 def test_a_chosen_region_applies_only_when_the_question_names_none(catalog: RegionCatalog) -> None:
